@@ -1,0 +1,25 @@
+import type { TypedArray } from '../dtype.js';
+import type { KernelCall } from '../kernel.js';
+
+export type BackendName = 'reference' | 'gpujs';
+export const backendNames: readonly BackendName[] = ['reference', 'gpujs'];
+
+/** What a backend reports about itself through `backendInfo()`. */
+export interface BackendInfo {
+  readonly name: BackendName;
+  /** The gpu.js mode in use (`webasm`, `headlessgl`, `webgpu`, `cpu`), or `js` for the reference backend. */
+  readonly mode: string;
+  /** Modes that were tried before `mode` and why each was passed over. */
+  readonly skipped: readonly { readonly mode: string; readonly reason: string }[];
+  /** Which dtypes run on this backend's kernels; the others run on the reference backend. */
+  readonly kernelDTypes: readonly string[];
+  /** Compiled kernels currently cached (gpu.js only). */
+  readonly cachedKernels: number;
+}
+
+/** Runs kernel calls. Everything else (tapes, shapes, views) is backend-independent. */
+export interface Backend {
+  readonly name: BackendName;
+  run(call: KernelCall): TypedArray;
+  info(): BackendInfo;
+}

@@ -1,0 +1,114 @@
+import { GPU } from 'gpu.js';
+import { allocate, type TypedArray } from '../dtype.js';
+import { OptionError } from '../errors.js';
+import type { KernelCall } from '../kernel.js';
+import type { Backend, BackendInfo } from './backend.js';
+import { ReferenceBackend } from './reference.js';
+
+export type GpuMode = 'webasm' | 'headlessgl' | 'cpu';
+export const gpuModes: readonly GpuMode[] = ['headlessgl', 'webasm', 'cpu'];
+
+/** Compiled kernels kept per (op, constants, input sizes); the oldest unused one goes first. */
+const kernelCacheLimit = 512;
+
+interface CompiledKernel {
+  (...args: Float32Array[]): Float32Array;
+  kernel?: { fallbackReason?: string | null };
+  destroy?: () => void;
+}
+
+function modeSupport(mode: GpuMode): string | null {
+  if (mode === 'headlessgl') return GPU.isHeadlessGLSupported ? null : 'the optional `gl` package is not built on this machine';
+  if (mode === 'webasm') return GPU.isWebAssemblySupported ? null : 'WebAssembly is not supported here';
+  return null;
+}
+
+/**
+ * Compiles each op's kernel function with gpu.js, once per op and shape, in the best mode the machine
+ * has (headlessgl, then webasm, then cpu). gpu.js computes in float32, so float64 and int32 tensors run
+ * on the reference backend; `backendInfo().kernelDTypes` says so.
+ */
+export class GpujsBackend implements Backend {
+  readonly name = 'gpujs' as const;
+  readonly mode: GpuMode;
+  private readonly skipped: { mode: string; reason: string }[] = [];
+  private readonly gpu: GPU;
+  private readonly cache = new Map<string, CompiledKernel>();
+  private readonly reference = new ReferenceBackend();
+  private readonly reportedFallbacks = new Set<string>();
+  private readonly registeredHelpers = new Set<Function>();
+
+  constructor(requested: GpuMode | 'auto' = 'auto') {
+    if (requested !== 'auto' && !gpuModes.includes(requested)) {
+      throw new OptionError(`gpujs mode: unknown mode ${JSON.stringify(requested)}; allowed: auto, ${gpuModes.join(', ')}`);
+    }
+    const candidates = requested === 'auto' ? gpuModes : gpuModes.slice(gpuModes.indexOf(requested));
+    let chosen: GpuMode = 'cpu';
+    for (const mode of candidates) {
+      const reason = modeSupport(mode);
+      if (reason === null) {
+        chosen = mode;
+        break;
+      }
+      this.skipped.push({ mode, reason });
+    }
+    this.mode = chosen;
+    if (requested !== 'auto' && chosen !== requested) {
+      console.warn(`tapegrad: gpu.js mode '${requested}' is unavailable (${this.skipped[0].reason}); using '${chosen}'`);
+    }
+    this.gpu = new GPU({ mode: chosen });
+  }
+
+  run(call: KernelCall): TypedArray {
+    if (call.dtype !== 'float32' || call.args.some((a) => !(a instanceof Float32Array || a instanceof Int32Array))) {
+      return this.reference.run(call);
+    }
+    if (call.size === 0) return allocate('float32', 0);
+    const kernel = this.compiled(call);
+    const args = call.args.map((a) => (a instanceof Float32Array ? a : Float32Array.from(a)));
+    const out = kernel(...args);
+    this.noteFallback(call, kernel);
+    return out.length === call.size ? out : out.slice(0, call.size);
+  }
+
+  private compiled(call: KernelCall): CompiledKernel {
+    const key = `${call.op}|${JSON.stringify(call.constants)}|${call.args.map((a) => a.length).join(',')}|${call.size}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    for (const helper of call.helpers ?? []) {
+      if (!this.registeredHelpers.has(helper)) {
+        this.gpu.addFunction(helper as any);
+        this.registeredHelpers.add(helper);
+      }
+    }
+    const kernel = this.gpu.createKernel(call.fn as any, {
+      output: [call.size],
+      constants: call.constants as any,
+      tactic: 'precision',
+    }) as unknown as CompiledKernel;
+    this.cache.set(key, kernel);
+    if (this.cache.size > kernelCacheLimit) {
+      const [oldestKey, oldest] = this.cache.entries().next().value as [string, CompiledKernel];
+      this.cache.delete(oldestKey);
+      oldest.destroy?.();
+    }
+    return kernel;
+  }
+
+  /** A kernel that gpu.js ran in a slower mode than asked for is reported once per op. */
+  private noteFallback(call: KernelCall, kernel: CompiledKernel): void {
+    const reason = kernel.kernel?.fallbackReason;
+    if (reason && !this.reportedFallbacks.has(call.op)) {
+      this.reportedFallbacks.add(call.op);
+      console.warn(`tapegrad: gpu.js ran '${call.op}' below mode '${this.mode}': ${reason}`);
+    }
+  }
+
+  info(): BackendInfo {
+    return { name: 'gpujs', mode: this.mode, skipped: [...this.skipped], kernelDTypes: ['float32'], cachedKernels: this.cache.size };
+  }
+}

@@ -1,0 +1,55 @@
+import { OptionError } from '../errors.js';
+import type { Backend, BackendInfo } from './backend.js';
+import { GpujsBackend, type GpuMode, gpuModes } from './gpujs.js';
+import { ReferenceBackend } from './reference.js';
+
+export type { Backend, BackendInfo } from './backend.js';
+
+/** `reference`, `gpujs` (best gpu.js mode), or a gpu.js mode by name. */
+export type BackendChoice = 'reference' | 'gpujs' | GpuMode;
+export const backendChoices: readonly BackendChoice[] = ['reference', 'gpujs', ...gpuModes];
+
+const reference = new ReferenceBackend();
+const gpujsByMode = new Map<string, GpujsBackend>();
+let current: Backend | undefined;
+
+function create(choice: BackendChoice): Backend {
+  if (choice === 'reference') return reference;
+  const mode = choice === 'gpujs' ? 'auto' : choice;
+  let backend = gpujsByMode.get(mode);
+  if (!backend) {
+    backend = new GpujsBackend(mode);
+    gpujsByMode.set(mode, backend);
+  }
+  return backend;
+}
+
+function checkChoice(source: string, value: string): BackendChoice {
+  if ((backendChoices as readonly string[]).includes(value)) return value as BackendChoice;
+  throw new OptionError(`${source}: unknown backend ${JSON.stringify(value)}; allowed: ${backendChoices.join(', ')}`);
+}
+
+/** The backend ops run on: `setBackend`'s choice, else `TAPEGRAD_BACKEND`, else `gpujs`. */
+export function currentBackend(): Backend {
+  current ??= create(checkChoice('TAPEGRAD_BACKEND', process.env.TAPEGRAD_BACKEND ?? 'gpujs'));
+  return current;
+}
+
+export function setBackend(choice: BackendChoice): void {
+  current = create(checkChoice('setBackend', choice));
+}
+
+export function backendInfo(): BackendInfo {
+  return currentBackend().info();
+}
+
+/** Runs `fn` on another backend and restores the previous one afterwards. */
+export function withBackend<T>(choice: BackendChoice, fn: () => T): T {
+  const previous = currentBackend();
+  current = create(checkChoice('withBackend', choice));
+  try {
+    return fn();
+  } finally {
+    current = previous;
+  }
+}

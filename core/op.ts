@@ -1,0 +1,66 @@
+import ndarray, { type NdArray } from 'ndarray';
+import { currentBackend } from './backend/index.js';
+import type { DType, TypedArray } from './dtype.js';
+import type { KernelFunction } from './kernel.js';
+import type { OpName } from './ops/names.js';
+import { sizeOf } from './shape.js';
+import { recordOnActiveTapes } from './tape.js';
+import { Tensor, contiguousData } from './tensor.js';
+
+export interface OutputType {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/** How an op makes its output: by launching a kernel, or as a view over an input's buffer. */
+export type Forward =
+  | {
+      readonly kernel: KernelFunction;
+      readonly constants?: Readonly<Record<string, number>>;
+      /** The kernel's inputs; defaults to the op's inputs. Views are made contiguous first. */
+      readonly args?: readonly NdArray<TypedArray>[];
+      readonly helpers?: readonly ((...args: number[]) => number)[];
+    }
+  | { readonly view: NdArray<TypedArray> };
+
+/**
+ * One primitive op: its shape rule, its forward (a gpu.js kernel with flat indices, or a view),
+ * what its backward needs, and its vjp written with other ops so that it can be differentiated again.
+ */
+export interface OpDef<Attrs, Saved extends object, Name extends OpName = OpName> {
+  readonly name: Name;
+  /** Argument names, used in errors and printed tapes. */
+  readonly args: readonly string[];
+  /** Output shape and dtype; throws an error naming the op, the argument and the shapes. */
+  infer(inputs: readonly Tensor[], attrs: Attrs): OutputType;
+  forward(inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Forward;
+  /** Exactly what the vjp reads; a tape keeps this and nothing else. */
+  save(inputs: readonly Tensor[], output: Tensor, attrs: Attrs): Saved;
+  /** Cotangents of the inputs, in order; `null` for an input that gets no gradient. */
+  vjp(cotangent: Tensor, saved: Saved, attrs: Attrs): readonly (Tensor | null)[];
+}
+
+/** Runs a primitive eagerly on the current backend and offers it to the active tapes. */
+export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
+  const out = op.infer(inputs, attrs);
+  const forward = op.forward(inputs, attrs, out);
+  let storage: NdArray<TypedArray>;
+  if ('view' in forward) {
+    storage = forward.view;
+  } else {
+    const args = (forward.args ?? inputs.map((t) => t.storage)).map(contiguousData);
+    const data = currentBackend().run({
+      op: op.name,
+      fn: forward.kernel,
+      constants: forward.constants ?? {},
+      args,
+      size: sizeOf(out.shape),
+      dtype: out.dtype,
+      helpers: forward.helpers,
+    });
+    storage = ndarray(data, [...out.shape]);
+  }
+  const output = new Tensor(storage);
+  recordOnActiveTapes(op, inputs, output, attrs, () => op.save(inputs, output, attrs) as Record<string, unknown>);
+  return output;
+}

@@ -1,0 +1,23 @@
+import { type OpDef, apply } from '../op.js';
+import { normalizeAxes } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+
+type Attrs = { axes: readonly number[] };
+
+/** Reverses the order along the given axes, as a view with negative strides. */
+export const flipOp: OpDef<Attrs, {}, 'flip'> = {
+  name: 'flip',
+  args: ['x'],
+  infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+  forward: ([x], { axes }) => ({ view: x.storage.step(...x.shape.map((_, d) => (axes.includes(d) ? -1 : 1))) }),
+  save: () => ({}),
+  // reversing is its own transpose
+  vjp: (ct, _saved, { axes }) => [flip(ct, axes)],
+};
+
+/** Reverses `x` along `axis` (one axis, several, or all when omitted). */
+export function flip(x: Tensor, axis?: number | readonly number[]): Tensor {
+  const axes = normalizeAxes('flip', axis, x.rank);
+  if (axes.length === 0) return x;
+  return apply(flipOp, [x], { axes });
+}

@@ -1,0 +1,147 @@
+import { TapegradError } from './errors.js';
+import { Tensor } from './tensor.js';
+
+/**
+ * A pytree is a Tensor, or arrays and plain objects of pytrees. Anything else (numbers, strings,
+ * booleans, null) is a static node: kept in the structure, never a leaf.
+ */
+export type PyTree = Tensor | readonly PyTree[] | { readonly [key: string]: PyTree } | number | string | boolean | null | undefined;
+
+/** The structure of a pytree without its leaves. */
+export type TreeDef =
+  | { readonly kind: 'leaf' }
+  | { readonly kind: 'static'; readonly value: unknown }
+  | { readonly kind: 'array'; readonly children: readonly TreeDef[] }
+  | { readonly kind: 'object'; readonly keys: readonly string[]; readonly children: readonly TreeDef[] };
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Leaves in depth-first order (arrays by index, objects by key insertion order) and the structure. */
+export function treeFlatten(tree: unknown): [Tensor[], TreeDef] {
+  const leaves: Tensor[] = [];
+  const walk = (node: unknown): TreeDef => {
+    if (node instanceof Tensor) {
+      leaves.push(node);
+      return { kind: 'leaf' };
+    }
+    if (Array.isArray(node)) return { kind: 'array', children: node.map(walk) };
+    if (isPlainObject(node)) {
+      const keys = Object.keys(node);
+      return { kind: 'object', keys, children: keys.map((k) => walk(node[k])) };
+    }
+    return { kind: 'static', value: node };
+  };
+  const def = walk(tree);
+  return [leaves, def];
+}
+
+export function treeUnflatten<T = PyTree>(def: TreeDef, leaves: readonly unknown[]): T {
+  let next = 0;
+  const build = (node: TreeDef): unknown => {
+    switch (node.kind) {
+      case 'leaf':
+        if (next >= leaves.length) throw new TapegradError(`treeUnflatten: the structure needs more than ${leaves.length} leaves`);
+        return leaves[next++];
+      case 'static':
+        return node.value;
+      case 'array':
+        return node.children.map(build);
+      case 'object':
+        return Object.fromEntries(node.keys.map((k, i) => [k, build(node.children[i])]));
+    }
+  };
+  const tree = build(def);
+  if (next !== leaves.length) throw new TapegradError(`treeUnflatten: the structure takes ${next} leaves, got ${leaves.length}`);
+  return tree as T;
+}
+
+export function treeLeaves(tree: unknown): Tensor[] {
+  return treeFlatten(tree)[0];
+}
+
+/** Describes a structure in one line, for errors: `{w: *, b: [*, *]}`. */
+export function describeTree(def: TreeDef): string {
+  switch (def.kind) {
+    case 'leaf':
+      return '*';
+    case 'static':
+      return JSON.stringify(def.value) ?? 'undefined';
+    case 'array':
+      return `[${def.children.map(describeTree).join(', ')}]`;
+    case 'object':
+      return `{${def.keys.map((k, i) => `${k}: ${describeTree(def.children[i])}`).join(', ')}}`;
+  }
+}
+
+export function sameStructure(a: TreeDef, b: TreeDef): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'leaf' || a.kind === 'static') return true;
+  if (a.kind === 'array' && b.kind === 'array') return a.children.length === b.children.length && a.children.every((c, i) => sameStructure(c, b.children[i]));
+  if (a.kind === 'object' && b.kind === 'object') {
+    return a.keys.length === b.keys.length && a.keys.every((k, i) => b.keys[i] === k && sameStructure(a.children[i], b.children[i]));
+  }
+  return false;
+}
+
+/**
+ * Applies `fn` to corresponding leaves of trees that share one structure; the error names the
+ * operation and both structures when they differ.
+ */
+export function treeMap<T = PyTree>(fn: (...leaves: Tensor[]) => unknown, tree: unknown, ...rest: unknown[]): T {
+  const [leaves, def] = treeFlatten(tree);
+  const others = rest.map((other, i) => {
+    const [otherLeaves, otherDef] = treeFlatten(other);
+    if (!sameStructure(def, otherDef)) {
+      throw new TapegradError(`treeMap: tree ${i + 1} has structure ${describeTree(otherDef)} but the first has ${describeTree(def)}`);
+    }
+    return otherLeaves;
+  });
+  return treeUnflatten<T>(def, leaves.map((leaf, i) => fn(leaf, ...others.map((o) => o[i]))));
+}
+
+/**
+ * Dotted names for every leaf, as PyTorch state dicts spell them: `{blocks: [{norm1: {weight}}]}`
+ * becomes `blocks.0.norm1.weight`.
+ */
+export function flattenNamed(tree: unknown, prefix = ''): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  const walk = (node: unknown, name: string) => {
+    if (node instanceof Tensor) out[name] = node;
+    else if (Array.isArray(node)) node.forEach((child, i) => walk(child, name ? `${name}.${i}` : `${i}`));
+    else if (isPlainObject(node)) for (const [key, child] of Object.entries(node)) walk(child, name ? `${name}.${key}` : key);
+  };
+  walk(tree, prefix);
+  return out;
+}
+
+/**
+ * The inverse of `flattenNamed`: rebuilds nested objects from dotted names. A level whose keys are
+ * exactly 0, 1, …, n−1 becomes an array.
+ */
+export function unflattenNamed(named: Readonly<Record<string, Tensor>>): PyTree {
+  const root: Record<string, unknown> = {};
+  for (const [name, tensor] of Object.entries(named)) {
+    const parts = name.split('.');
+    let node = root;
+    parts.slice(0, -1).forEach((part) => {
+      const child = node[part];
+      if (child instanceof Tensor) throw new TapegradError(`unflattenNamed: ${name} is nested under a tensor`);
+      node = (child as Record<string, unknown>) ?? (node[part] = {});
+    });
+    const last = parts[parts.length - 1];
+    if (last in node) throw new TapegradError(`unflattenNamed: ${name} is given twice or also names a subtree`);
+    node[last] = tensor;
+  }
+  const arrays = (node: unknown): unknown => {
+    if (node instanceof Tensor || !isPlainObject(node)) return node;
+    const keys = Object.keys(node);
+    const converted = Object.fromEntries(keys.map((k) => [k, arrays(node[k])]));
+    const isIndexList = keys.length > 0 && [...keys].sort((a, b) => Number(a) - Number(b)).every((k, i) => k === String(i));
+    return isIndexList ? keys.map((_, i) => converted[String(i)]) : converted;
+  };
+  return arrays(root) as PyTree;
+}

@@ -1,0 +1,114 @@
+import ndarray, { type NdArray } from 'ndarray';
+import { type DType, type TypedArray, allocate, dtypeOfArray } from './dtype.js';
+import { ShapeError, formatShape } from './errors.js';
+import { type Shape, contiguousStrides, sizeOf } from './shape.js';
+
+let nextId = 0;
+
+/**
+ * An immutable n-dimensional array. Nothing mutates a tensor after it is made, so layout ops may
+ * return views over the same buffer (an `ndarray` with its own shape, stride and offset).
+ * Op methods (`x.add(y)`, `x.sum()`) are attached in `tensor-methods.ts`.
+ */
+export class Tensor {
+  /** Identity on tapes; never reused. */
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** Eager storage: data, shape, stride, offset. Treat as read-only. */
+  readonly storage: NdArray<TypedArray>;
+
+  constructor(storage: NdArray<TypedArray>) {
+    this.storage = storage;
+    this.shape = Object.freeze([...storage.shape]);
+    this.dtype = dtypeOfArray(storage.data);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  /** The elements in row-major order. May share memory with the tensor: do not write to it. */
+  dataSync(): TypedArray {
+    return contiguousData(this.storage);
+  }
+
+  /** Asynchronous read, so that code written against it also runs on an asynchronous device. */
+  async data(): Promise<TypedArray> {
+    return this.dataSync();
+  }
+
+  /** The elements as nested JavaScript arrays (a number for rank 0). */
+  toArray(): NestedArray {
+    const flat = Array.from(this.dataSync());
+    return nest(flat, this.shape, 0);
+  }
+
+  /** The single element of a size-1 tensor. */
+  item(): number {
+    if (this.size !== 1) throw new ShapeError(`item: needs a tensor with one element, got shape ${formatShape(this.shape)}`);
+    return this.dataSync()[0];
+  }
+
+  /** A copy as an `ndarray` (contiguous, row-major). */
+  toNdarray(): NdArray<TypedArray> {
+    return ndarray(this.dataSync().slice(), [...this.shape]);
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}, ${formatShape(this.shape)})`;
+  }
+}
+
+export type NestedArray = number | NestedArray[];
+
+function nest(flat: number[], shape: Shape, start: number): NestedArray {
+  if (shape.length === 0) return flat[start];
+  const [head, ...rest] = shape;
+  const step = sizeOf(rest);
+  return Array.from({ length: head }, (_, i) => nest(flat, rest, start + i * step));
+}
+
+export function isTensor(value: unknown): value is Tensor {
+  return value instanceof Tensor;
+}
+
+/** Wraps a contiguous row-major buffer; takes ownership of `data`. */
+export function fromData(data: TypedArray, shape: Shape): Tensor {
+  if (data.length !== sizeOf(shape)) {
+    throw new ShapeError(`tensor: ${data.length} values do not fill shape ${formatShape(shape)}`);
+  }
+  return new Tensor(ndarray(data, [...shape]));
+}
+
+export function isContiguous(array: NdArray<TypedArray>): boolean {
+  const expected = contiguousStrides(array.shape);
+  return array.offset === 0 && array.data.length === array.size && array.shape.every((d, i) => d <= 1 || array.stride[i] === expected[i]);
+}
+
+/** Row-major elements of an ndarray view, copying only when the view is not already contiguous. */
+export function contiguousData(array: NdArray<TypedArray>): TypedArray {
+  if (isContiguous(array)) return array.data;
+  const out = allocate(dtypeOfArray(array.data), array.size);
+  const { shape, stride, data } = array;
+  const rank = shape.length;
+  if (out.length === 0) return out;
+  const index = new Array<number>(rank).fill(0);
+  let source = array.offset;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = data[source];
+    // increment the multi-index like an odometer, adjusting the source offset as we go
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]++;
+      source += stride[d];
+      if (index[d] < shape[d]) break;
+      source -= stride[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}
