@@ -123,17 +123,18 @@ export function flattenNamed(tree: unknown, prefix = ''): Record<string, Tensor>
  * exactly 0, 1, …, n−1 becomes an array.
  */
 export function unflattenNamed(named: Readonly<Record<string, Tensor>>): PyTree {
-  const root: Record<string, unknown> = {};
+  // prototype-free nodes: a name like `__proto__.x` from an untrusted file stays an ordinary key
+  const root: Record<string, unknown> = Object.create(null);
   for (const [name, tensor] of Object.entries(named)) {
     const parts = name.split('.');
     let node = root;
     parts.slice(0, -1).forEach((part) => {
       const child = node[part];
       if (child instanceof Tensor) throw new TapegradError(`unflattenNamed: ${name} is nested under a tensor`);
-      node = (child as Record<string, unknown>) ?? (node[part] = {});
+      node = (child as Record<string, unknown>) ?? (node[part] = Object.create(null));
     });
     const last = parts[parts.length - 1];
-    if (last in node) throw new TapegradError(`unflattenNamed: ${name} is given twice or also names a subtree`);
+    if (Object.hasOwn(node, last)) throw new TapegradError(`unflattenNamed: ${name} is given twice or also names a subtree`);
     node[last] = tensor;
   }
   const arrays = (node: unknown): unknown => {

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import * as tg from '../../core/index.js';
 import type { CheckGradsOptions, OpName, Tensor } from '../../core/index.js';
-import { type Shape, broadcastPairArb, distinctTensor, nonScalarShapeArb, randomTensor, seedArb, shapeArb } from './draw.js';
+import { type Shape, type ValueRange, broadcastPairArb, distinctTensor, nonScalarShapeArb, randomTensor, seedArb, shapeArb } from './draw.js';
 
 export interface GradCase {
   readonly f: (...args: Tensor[]) => Tensor;
@@ -13,10 +13,10 @@ export interface GradCase {
   readonly options?: CheckGradsOptions;
 }
 
-const unaryCase = (f: (x: Tensor) => Tensor, range: { min: number; max: number; symmetric?: boolean }) =>
+const unaryCase = (f: (x: Tensor) => Tensor, range: ValueRange) =>
   fc.tuple(shapeArb(), seedArb).map(([shape, seed]): GradCase => ({ f, args: [randomTensor(shape, seed, range)] }));
 
-const binaryCase = (f: (a: Tensor, b: Tensor) => Tensor, rangeA = { min: -2, max: 2 }, rangeB = rangeA) =>
+const binaryCase = (f: (a: Tensor, b: Tensor) => Tensor, rangeA: ValueRange = { min: -2, max: 2 }, rangeB: ValueRange = rangeA) =>
   fc.tuple(broadcastPairArb, seedArb).map(([[sa, sb], seed]): GradCase => ({ f, args: [randomTensor(sa, seed, rangeA), randomTensor(sb, seed + 1, rangeB)] }));
 
 /** Pairs whose elements differ by at least 0.1 everywhere after broadcasting (away from the kink a = b). */
