@@ -1,0 +1,34 @@
+/** Pytree utilities: flatten/unflatten round trips, treeMap structure checks, dotted names. */
+import { describe, expect, it } from 'vitest';
+import * as tg from '../../core/index.js';
+
+describe('pytrees', () => {
+  const tree = { w: tg.ones([2]), blocks: [{ norm1: { weight: tg.zeros([3]) } }, { norm1: { weight: tg.ones([3]) } }], name: 'vit', depth: 2 };
+
+  it('flatten and unflatten round-trip, keeping static nodes', () => {
+    const [leaves, def] = tg.treeFlatten(tree);
+    expect(leaves).toHaveLength(3);
+    const rebuilt = tg.treeUnflatten<typeof tree>(def, leaves);
+    expect(rebuilt.name).toBe('vit');
+    expect(rebuilt.blocks[1].norm1.weight).toBe(tree.blocks[1].norm1.weight);
+  });
+
+  it('treeMap names both structures when they differ', () => {
+    expect(() => tg.treeMap((a, b) => tg.add(a, b), { a: tg.ones([1]) }, { b: tg.ones([1]) })).toThrow('treeMap: tree 1 has structure {b: *} but the first has {a: *}');
+  });
+
+  it('dotted names follow PyTorch state dicts and come back as the same tree', () => {
+    const named = tg.flattenNamed(tree);
+    expect(Object.keys(named)).toEqual(['w', 'blocks.0.norm1.weight', 'blocks.1.norm1.weight']);
+    const back = tg.unflattenNamed(named) as { blocks: unknown[] };
+    expect(Array.isArray(back.blocks)).toBe(true);
+    expect(tg.flattenNamed(back)).toEqual(named);
+  });
+
+  it('regression: unflattenNamed of "__proto__.x" does not pollute Object.prototype', () => {
+    const tree = tg.unflattenNamed({ '__proto__.polluted': tg.ones([1]), 'constructor.prototype.alsoPolluted': tg.ones([1]) });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).alsoPolluted).toBeUndefined();
+    expect(Object.keys(tree as object)).toEqual(['__proto__', 'constructor']);
+  });
+});
