@@ -95,6 +95,8 @@ export function contiguousData(array: NdArray<TypedArray>): TypedArray {
   if (isContiguous(array)) return array.data;
   const out = allocate(dtypeOfArray(array.data), array.size);
   const { shape, stride, data } = array;
+  // a number broadcast to a shape (every stride 0) is a fill, the commonest view by far
+  if (stride.every((s, d) => s === 0 || shape[d] <= 1)) return out.fill(data[array.offset]);
   const rank = shape.length;
   if (out.length === 0) return out;
   const index = new Array<number>(rank).fill(0);
