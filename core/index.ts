@@ -51,4 +51,8 @@ export { printTape } from './transforms/print-tape.js';
 export { type PyTree, type TreeDef, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';
 
 // backends
-export { setBackend, backendInfo, withBackend, type BackendChoice, type BackendInfo } from './backend/index.js';
+export { setBackend, backendInfo, withBackend, availableGpuModes, type BackendChoice, type BackendInfo } from './backend/index.js';
+
+// explicit PRNG keys and checkpoints
+export { random, type Key } from './random.js';
+export { saveSafetensors, saveSafetensorsSync, loadSafetensors, loadSafetensorsSync, encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';

@@ -17,7 +17,8 @@ interface CompiledKernel {
   destroy?: () => void;
 }
 
-function modeSupport(mode: GpuMode): string | null {
+/** Why `mode` cannot run here, or null when it can. */
+export function modeSupport(mode: GpuMode): string | null {
   if (mode === 'headlessgl') return GPU.isHeadlessGLSupported ? null : 'the optional `gl` package is not built on this machine';
   if (mode === 'webasm') return GPU.isWebAssemblySupported ? null : 'WebAssembly is not supported here';
   return null;

@@ -1,6 +1,6 @@
 import { OptionError } from '../errors.js';
 import type { Backend, BackendInfo } from './backend.js';
-import { GpujsBackend, type GpuMode, gpuModes } from './gpujs.js';
+import { GpujsBackend, type GpuMode, gpuModes, modeSupport } from './gpujs.js';
 import { ReferenceBackend } from './reference.js';
 
 export type { Backend, BackendInfo } from './backend.js';
@@ -52,4 +52,9 @@ export function withBackend<T>(choice: BackendChoice, fn: () => T): T {
   } finally {
     current = previous;
   }
+}
+
+/** The gpu.js modes this machine can run, best first; asking costs nothing and warns about nothing. */
+export function availableGpuModes(): GpuMode[] {
+  return gpuModes.filter((mode) => modeSupport(mode) === null);
 }

@@ -27,10 +27,7 @@ function expectClose(actual: Tensor, expected: Tensor, what: string): void {
 }
 
 /** The gpu.js modes that actually start here (a mode that falls back is not counted as present). */
-const modes = (['webasm', 'headlessgl', 'cpu'] as const).filter((mode) => {
-  const available = tg.withBackend(mode, () => tg.backendInfo().mode === mode);
-  return available;
-});
+const modes = tg.availableGpuModes();
 
 describe.each(modes)('gpu.js %s kernels match the reference backend', (mode) => {
   afterAll(() => tg.setBackend('reference'));
