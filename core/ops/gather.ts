@@ -1,3 +1,4 @@
+import ndarray from 'ndarray';
 import { DTypeError, OptionError, ShapeError, formatShape } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
@@ -47,24 +48,40 @@ export const scatterAddOp: OpDef<ScatterAttrs, { indices: Tensor }, 'scatterAdd'
     shape: [...updates.shape.slice(0, axis), size, ...updates.shape.slice(axis + indices.rank)],
     dtype: updates.dtype,
   }),
-  forward: ([updates, indices], { axis, size }) => ({
-    kernel: function (this: KernelThis, updates: Float32Array, indices: Float32Array) {
-      const inner = this.constants.inner;
-      const count = this.constants.count;
-      const within = this.thread.x % inner;
-      const row = Math.floor(this.thread.x / inner);
-      const target = row % this.constants.size;
-      const outer = Math.floor(row / this.constants.size);
-      let total = 0.0;
-      for (let p = 0; p < count; p++) {
-        if (indices[p] === target) {
-          total += updates[(outer * count + p) * inner + within];
+  forward: ([updates, indices], { axis, size }) => {
+    // group the positions by the index they point at, so each output sums only its own updates
+    const values = indices.dataSync();
+    const starts = new Float32Array(size + 1);
+    for (let p = 0; p < values.length; p++) starts[values[p] + 1]++;
+    let maxRepeat = 0;
+    for (let t = 0; t < size; t++) {
+      maxRepeat = Math.max(maxRepeat, starts[t + 1]);
+      starts[t + 1] += starts[t];
+    }
+    const order = new Float32Array(Math.max(1, values.length));
+    const filled = starts.slice(0, size);
+    for (let p = 0; p < values.length; p++) order[filled[values[p]]++] = p;
+    return {
+      kernel: function (this: KernelThis, updates: Float32Array, order: Float32Array, starts: Float32Array) {
+        const inner = this.constants.inner;
+        const within = this.thread.x % inner;
+        const row = Math.floor(this.thread.x / inner);
+        const target = row % this.constants.size;
+        const outer = Math.floor(row / this.constants.size);
+        const start = starts[target];
+        const end = starts[target + 1];
+        let total = 0.0;
+        for (let j = 0; j < this.constants.maxRepeat; j++) {
+          if (start + j < end) {
+            total += updates[(outer * this.constants.count + order[start + j]) * inner + within];
+          }
         }
-      }
-      return total;
-    },
-    constants: { inner: Math.max(1, sizeOf(updates.shape.slice(axis + indices.rank))), count: indices.size, size },
-  }),
+        return total;
+      },
+      constants: { inner: Math.max(1, sizeOf(updates.shape.slice(axis + indices.rank))), count: Math.max(1, indices.size), size, maxRepeat },
+      args: [updates.storage, ndarray(order, [order.length]), ndarray(starts, [starts.length])],
+    };
+  },
   save: ([, indices]) => ({ indices }),
   // the transpose of scatter-add is take
   vjp: (ct, { indices }, { axis }) => [take(ct, indices, axis), null],
