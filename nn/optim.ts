@@ -1,0 +1,137 @@
+/**
+ * Optimisers as pure functions, `(params, grads, state, hparams) → {params, state}`, with PyTorch's
+ * semantics. State is kept per parameter under its dotted name and created on the parameter's first
+ * update, as torch does lazily: a parameter with no gradient (a `null` leaf, or missing) or in the
+ * `frozen` group gets no state, no decay and no update.
+ */
+import { OptionError, ShapeError, type PyTree, type Tensor, add, div, mul, sqrt, square, sub, treeFlatten, treeUnflatten, zerosLike } from '../core/index.js';
+import { type GroupRule, groupOf, namedLeaves } from './param-groups.js';
+
+/** One parameter's Adam moments and its own step count. */
+export type AdamwSlot = { readonly step: number; readonly expAvg: Tensor; readonly expAvgSq: Tensor };
+export type AdamwState = { readonly [name: string]: AdamwSlot };
+
+export interface AdamwHparams {
+  readonly lr: number;
+  /** Decoupled decay for the `decay` group (torch default 0.01; DINO sets it per step from its schedule). */
+  readonly weightDecay?: number;
+  /** Default [0.9, 0.999]. */
+  readonly betas?: readonly [number, number];
+  /** Added after the square root of the bias-corrected second moment (default 1e-8). */
+  readonly eps?: number;
+  /** Which parameters decay, which do not, which are frozen (default: all decay). */
+  readonly groups?: GroupRule;
+}
+
+export interface OptimizerResult<State> {
+  readonly params: PyTree;
+  readonly state: State;
+}
+
+/** The empty state: slots appear on each parameter's first update. */
+export function initAdamw(): AdamwState {
+  return {};
+}
+
+/** The gradient of each named parameter, `undefined` where the grads tree has none. */
+function gradsByName(grads: unknown): Map<string, Tensor> {
+  return new Map(namedLeaves(grads));
+}
+
+function checkGrad(optimizer: string, name: string, param: Tensor, gradient: Tensor): void {
+  if (gradient.shape.length !== param.shape.length || gradient.shape.some((d, i) => d !== param.shape[i]) || gradient.dtype !== param.dtype) {
+    throw new ShapeError(`${optimizer}: the gradient of ${name} is ${gradient.dtype} [${gradient.shape.join(', ')}] but the parameter is ${param.dtype} [${param.shape.join(', ')}]`);
+  }
+}
+
+function checkHparam(optimizer: string, option: string, value: number, min: number, max = Infinity, openTop = false): void {
+  if (!(typeof value === 'number' && value >= min && (openTop ? value < max : value <= max))) {
+    throw new OptionError(`${optimizer}: option ${option} must be a number in [${min}, ${max}${openTop ? ')' : ']'}; got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * One AdamW step as `torch.optim.AdamW` (amsgrad off): for each updated parameter
+ *   p ← p·(1 − lr·wd)                              (decoupled decay; wd = 0 in the noDecay group)
+ *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  t ← t + 1
+ *   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + eps)
+ * Arguments: `params` and `grads` trees of the same structure (grads may hold `null` leaves).
+ */
+export function adamw(params: PyTree, grads: PyTree, state: AdamwState, hparams: AdamwHparams): OptimizerResult<AdamwState> {
+  const { lr, weightDecay = 0.01, betas = [0.9, 0.999], eps = 1e-8, groups } = hparams;
+  checkHparam('adamw', 'lr', lr, 0);
+  checkHparam('adamw', 'weightDecay', weightDecay, 0);
+  checkHparam('adamw', 'betas[0]', betas[0], 0, 1, true);
+  checkHparam('adamw', 'betas[1]', betas[1], 0, 1, true);
+  checkHparam('adamw', 'eps', eps, 0);
+  const [beta1, beta2] = betas;
+  const gradients = gradsByName(grads);
+  const nextState: Record<string, AdamwSlot> = { ...state };
+  const updated = namedLeaves(params).map(([name, param]) => {
+    const gradient = gradients.get(name);
+    const group = groupOf(groups, name, param);
+    if (gradient === undefined || group === 'frozen') return param;
+    checkGrad('adamw', name, param, gradient);
+    const slot = state[name] ?? { step: 0, expAvg: zerosLike(param), expAvgSq: zerosLike(param) };
+    const step = slot.step + 1;
+    const decay = group === 'decay' ? weightDecay : 0;
+    const decayed = decay === 0 ? param : mul(param, 1 - lr * decay);
+    const expAvg = add(slot.expAvg, mul(sub(gradient, slot.expAvg), 1 - beta1));
+    const expAvgSq = add(mul(slot.expAvgSq, beta2), mul(square(gradient), 1 - beta2));
+    const stepSize = lr / (1 - beta1 ** step);
+    const denominator = add(div(sqrt(expAvgSq), Math.sqrt(1 - beta2 ** step)), eps);
+    nextState[name] = { step, expAvg, expAvgSq };
+    return sub(decayed, mul(div(expAvg, denominator), stepSize));
+  });
+  return { params: treeUnflatten(treeFlatten(params)[1], updated), state: nextState };
+}
+
+/** One parameter's momentum buffer. */
+export type SgdState = { readonly [name: string]: { readonly momentumBuffer: Tensor } };
+
+export interface SgdHparams {
+  readonly lr: number;
+  /** Default 0 (plain SGD, no state). */
+  readonly momentum?: number;
+  /** Default 0. */
+  readonly dampening?: number;
+  /** L2 decay added to the gradient (torch's coupled `weight_decay`), for the `decay` group; default 0. */
+  readonly weightDecay?: number;
+  readonly nesterov?: boolean;
+  readonly groups?: GroupRule;
+}
+
+/** The empty state: momentum buffers appear on each parameter's first update. */
+export function initSgd(): SgdState {
+  return {};
+}
+
+/**
+ * One step of `torch.optim.SGD`: d = g + wd·p; with momentum, buf ← d on the first step, else
+ * buf ← μ·buf + (1 − dampening)·d, and d = buf (or d + μ·buf with Nesterov); p ← p − lr·d.
+ */
+export function sgd(params: PyTree, grads: PyTree, state: SgdState, hparams: SgdHparams): OptimizerResult<SgdState> {
+  const { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, groups } = hparams;
+  checkHparam('sgd', 'lr', lr, 0);
+  checkHparam('sgd', 'momentum', momentum, 0);
+  checkHparam('sgd', 'dampening', dampening, 0);
+  checkHparam('sgd', 'weightDecay', weightDecay, 0);
+  if (nesterov && (momentum <= 0 || dampening !== 0)) throw new OptionError('sgd: option nesterov needs momentum > 0 and dampening 0');
+  const gradients = gradsByName(grads);
+  const nextState: Record<string, { momentumBuffer: Tensor }> = { ...state };
+  const updated = namedLeaves(params).map(([name, param]) => {
+    const gradient = gradients.get(name);
+    const group = groupOf(groups, name, param);
+    if (gradient === undefined || group === 'frozen') return param;
+    checkGrad('sgd', name, param, gradient);
+    let direction = group === 'decay' && weightDecay !== 0 ? add(gradient, mul(param, weightDecay)) : gradient;
+    if (momentum !== 0) {
+      const previous = state[name]?.momentumBuffer;
+      const buffer = previous === undefined ? direction : add(mul(previous, momentum), mul(direction, 1 - dampening));
+      nextState[name] = { momentumBuffer: buffer };
+      direction = nesterov ? add(direction, mul(buffer, momentum)) : buffer;
+    }
+    return sub(param, mul(direction, lr));
+  });
+  return { params: treeUnflatten(treeFlatten(params)[1], updated), state: nextState };
+}
