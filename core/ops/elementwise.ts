@@ -1,4 +1,4 @@
-import { requireFloat, sameDType } from '../dtype.js';
+import { type DType, requireFloat, sameDType } from '../dtype.js';
 import { ShapeError, formatShape } from '../errors.js';
 import type { KernelFunction } from '../kernel.js';
 import type { OpDef } from '../op.js';
@@ -10,7 +10,7 @@ interface ElementwiseSpec<Name extends OpName, Attrs, Saved extends object> {
   readonly name: Name;
   readonly args: readonly string[];
   readonly kernel: KernelFunction;
-  readonly constants?: (attrs: Attrs) => Record<string, number>;
+  readonly constants?: (attrs: Attrs, dtype: DType) => Record<string, number>;
   readonly helpers?: readonly ((...args: number[]) => number)[];
   /** Whether int32 inputs are accepted (arithmetic that stays exact on integers). */
   readonly integers?: boolean;
@@ -39,7 +39,7 @@ export function elementwiseOp<Name extends OpName, Attrs = {}, Saved extends obj
       });
       return { shape: inputs[0].shape, dtype };
     },
-    forward: (_inputs, attrs) => ({ kernel: spec.kernel, constants: spec.constants?.(attrs), helpers: spec.helpers }),
+    forward: (_inputs, attrs, out) => ({ kernel: spec.kernel, constants: spec.constants?.(attrs, out.dtype), helpers: spec.helpers }),
     save: spec.save,
     vjp: spec.vjp,
   };

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { add, div, mul, sub } from './binary.js';
 import { greater } from './compare.js';
 import { elementwiseOp } from './elementwise.js';
-import { erfSeries } from './erf.js';
+import { erfFloat32, erfSeries } from './erf.js';
 import { type TensorLike, asTensor } from './operand.js';
 
 type X = { x: Tensor };
@@ -12,6 +12,8 @@ type Y = { y: Tensor };
 const keepX = ([x]: readonly Tensor[]): X => ({ x });
 const keepY = (_: readonly Tensor[], y: Tensor): Y => ({ y });
 const keepNothing = () => ({});
+/** float64 gets the exact series; float32 a cheaper formula accurate to float32 (see erf.ts). */
+const exactInFloat64 = (_attrs: {}, dtype: string) => ({ exact: dtype === 'float64' ? 1 : 0 });
 
 export const negOp = elementwiseOp({
   name: 'neg', args: ['x'], integers: true, save: keepNothing,
@@ -98,17 +100,25 @@ export const reluOp = elementwiseOp({
 });
 
 export const erfOp = elementwiseOp({
-  name: 'erf', args: ['x'], save: keepX, helpers: [erfSeries],
-  kernel: function (this: KernelThis, x: Float32Array) { return erfSeries(x[this.thread.x]); },
+  name: 'erf', args: ['x'], save: keepX, helpers: [erfSeries, erfFloat32], constants: exactInFloat64,
+  kernel: function (this: KernelThis, x: Float32Array) {
+    if (this.constants.exact > 0.5) {
+      return erfSeries(x[this.thread.x]);
+    }
+    return erfFloat32(x[this.thread.x]);
+  },
   // d erf(x) = 2/√π · e^(−x²) dx
   vjp: (ct, { x }: X) => [mul(ct, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI)))],
 });
 
 export const geluOp = elementwiseOp({
-  name: 'gelu', args: ['x'], save: keepX, helpers: [erfSeries],
+  name: 'gelu', args: ['x'], save: keepX, helpers: [erfSeries, erfFloat32], constants: exactInFloat64,
   kernel: function (this: KernelThis, x: Float32Array) {
     const v = x[this.thread.x];
-    return 0.5 * v * (1.0 + erfSeries(v * 0.7071067811865476));
+    if (this.constants.exact > 0.5) {
+      return 0.5 * v * (1.0 + erfSeries(v * 0.7071067811865476));
+    }
+    return 0.5 * v * (1.0 + erfFloat32(v * 0.7071067811865476));
   },
   // gelu(x) = x Φ(x), so d gelu(x) = (Φ(x) + x φ(x)) dx with φ(x) = e^(−x²/2)/√(2π)
   vjp: (ct, { x }: X) => {
