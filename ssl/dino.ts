@@ -1,0 +1,384 @@
+/**
+ * DINO (Caron et al., ICCV 2021) as pure functions, after the official `main_dino.py`
+ * (`DINOLoss`, `train_one_epoch`, `cancel_gradients_last_layer`); see ../shared/specs/dino.md §5–§6.
+ *
+ * Row layout everywhere is crop-major, as `MultiCropWrapper` produces it: with B images and V crops,
+ * row v·B + b of the student output is crop v of image b (crops 0 and 1 are the global crops), and
+ * row i·B + b of the teacher output is global crop i of image b.
+ *
+ *   q_i  = softmax((t_i − c) / τt)          teacher targets, no gradient (centre first, then sharpen)
+ *   p_v  = softmax(s_v / τs)                student predictions
+ *   loss = 1/(2V−2) Σ_{i∈{0,1}} Σ_{v≠i} mean_b H(q_i[b], p_v[b]),   H(a, b) = −Σ_k a_k log b_k
+ */
+import {
+  type Tensor,
+  OptionError,
+  ShapeError,
+  add,
+  div,
+  exp,
+  isTensor,
+  logSoftmax,
+  mean,
+  mul,
+  neg,
+  reshape,
+  sliceAxis,
+  stopGradient,
+  sub,
+  sum,
+  treeLeaves,
+  valueAndGrad,
+  zeros,
+  type PyTree,
+  random,
+} from '../core/index.js';
+import {
+  type AdamwState,
+  type DinoHeadConfig,
+  type DinoModelParams,
+  type VitConfig,
+  adamw,
+  clipGradientsPerParam,
+  cosineScheduler,
+  dinoHeadFrozenNames,
+  dinoMultiCrop,
+  dinoParamGroups,
+  initAdamw,
+  initDinoHead,
+  initVit,
+} from '../nn/index.js';
+import { emaUpdate, momentumSchedule } from './ema.js';
+
+export interface DinoLossOptions {
+  /** τs, the student temperature (official: 0.1, hard-coded). */
+  readonly studentTemp?: number;
+  /** τt, the teacher temperature of this epoch (see `teacherTempSchedule`). */
+  readonly teacherTemp: number;
+  /** V = 2 + number of local crops; the student output has V·B rows. */
+  readonly ncrops: number;
+}
+
+/** B, V and K from the two outputs, with errors that name the shapes. */
+function cropLayout(fn: string, studentOut: Tensor, teacherOut: Tensor, ncrops: number): { batch: number; crops: number; dim: number } {
+  if (!Number.isInteger(ncrops) || ncrops < 2) throw new OptionError(`${fn}: ncrops must be an integer ≥ 2 (two global crops), got ${ncrops}`);
+  if (studentOut.rank !== 2 || teacherOut.rank !== 2) {
+    throw new ShapeError(`${fn}: studentOut [V·B, K] and teacherOut [2B, K] must be matrices, got [${studentOut.shape}] and [${teacherOut.shape}]`);
+  }
+  const [teacherRows, dim] = teacherOut.shape;
+  const batch = teacherRows / 2;
+  if (!Number.isInteger(batch) || batch < 1 || studentOut.shape[0] !== ncrops * batch || studentOut.shape[1] !== dim) {
+    throw new ShapeError(
+      `${fn}: with ncrops ${ncrops}, teacherOut [${teacherOut.shape}] (2B rows) needs studentOut [${ncrops}·B, K] = [${ncrops * batch}, ${dim}], got [${studentOut.shape}]`,
+    );
+  }
+  return { batch, crops: ncrops, dim };
+}
+
+function checkTemperature(fn: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new OptionError(`${fn}: ${name} must be a positive number, got ${String(value)}`);
+  return value;
+}
+
+/** log q = logSoftmax((teacherOut − center) / τt), [2B, K], cut from the tape. */
+export function teacherLogTargets(teacherOut: Tensor, center: Tensor, teacherTemp: number): Tensor {
+  checkTemperature('teacherLogTargets', 'teacherTemp', teacherTemp);
+  return stopGradient(logSoftmax(div(sub(stopGradient(teacherOut), stopGradient(center)), teacherTemp)));
+}
+
+/**
+ * The average over the 2V − 2 pairs (teacher crop i, student crop v ≠ i) of mean_b Σ_k q_i[b,k]·x_v[b,k].
+ * Summing every (i, v) pair and removing the two pairs v = i needs only [B, K] work:
+ *   Σ_{i, v≠i} q_i·x_v = Σ (q_0 + q_1)·(Σ_v x_v) − Σ_{i∈{0,1}} q_i·x_i.
+ * `teacher` is [2B, K], `student` is [V·B, K]; returns a scalar.
+ */
+export function crossCropMean(teacher: Tensor, student: Tensor, ncrops: number): Tensor {
+  const { batch, crops, dim } = cropLayout('crossCropMean', student, teacher, ncrops);
+  const q = reshape(teacher, [2, batch, dim]);
+  const x = reshape(student, [crops, batch, dim]);
+  const allPairs = sum(mul(sum(q, { axis: 0 }), sum(x, { axis: 0 })));
+  const samePairs = sum(mul(q, sliceAxis(x, 0, 0, 2)));
+  return div(sub(allPairs, samePairs), batch * (2 * crops - 2));
+}
+
+/**
+ * The DINO cross-entropy between the teacher's centred, sharpened targets and the student's
+ * predictions over every pair of different crops.
+ *
+ * Arguments: `studentOut` [V·B, K] head outputs of all V crops, crop-major; `teacherOut` [2B, K] head
+ * outputs of the 2 global crops; `center` [1, K]. Returns a scalar. The gradient flows into
+ * `studentOut` only; each of its rows receives (1/(τs·B·(2V−2))) Σ_{i≠v} (p − q_i), which sums to zero.
+ */
+export function dinoLoss(studentOut: Tensor, teacherOut: Tensor, center: Tensor, options: DinoLossOptions): Tensor {
+  const { studentTemp = 0.1, teacherTemp, ncrops } = options;
+  const { dim } = cropLayout('dinoLoss', studentOut, teacherOut, ncrops);
+  checkTemperature('dinoLoss', 'studentTemp', studentTemp);
+  if (center.size !== dim || center.shape[center.rank - 1] !== dim) throw new ShapeError(`dinoLoss: center must be [1, K] = [1, ${dim}], got [${center.shape}]`);
+  const targets = exp(teacherLogTargets(teacherOut, center, teacherTemp));
+  const studentLogProbs = logSoftmax(div(studentOut, studentTemp));
+  return neg(crossCropMean(targets, studentLogProbs, ncrops));
+}
+
+/**
+ * The centre's EMA from the raw teacher outputs (not centred, not softmaxed), no gradient:
+ * c ← m·c + (1 − m)·mean over the 2B rows. Apply it after the loss, which uses the old centre.
+ * `center` [1, K], `teacherOut` [2B, K]; official momentum 0.9.
+ */
+export function updateCenter(center: Tensor, teacherOut: Tensor, momentum = 0.9): Tensor {
+  if (!(momentum >= 0 && momentum <= 1)) throw new OptionError(`updateCenter: momentum must be in [0, 1], got ${momentum}`);
+  if (teacherOut.rank !== 2 || center.size !== teacherOut.shape[1]) {
+    throw new ShapeError(`updateCenter: center [1, K] and teacherOut [2B, K] must share K, got [${center.shape}] and [${teacherOut.shape}]`);
+  }
+  const batchCenter = mean(stopGradient(teacherOut), { axis: 0, keepDims: true });
+  return add(mul(reshape(stopGradient(center), [1, center.size]), momentum), mul(batchCenter, 1 - momentum));
+}
+
+/**
+ * h(P_t): the entropy −Σ_k q log q of the teacher targets, averaged over the 2B teacher rows.
+ * Each teacher crop enters V − 1 pairs of the loss, so this row mean is also the pair average
+ * that the decomposition loss = h(P_t) + KL(P_t‖P_s) needs. Returns a scalar (no gradient).
+ */
+export function teacherEntropy(teacherOut: Tensor, center: Tensor, teacherTemp: number): Tensor {
+  const logTargets = teacherLogTargets(teacherOut, center, teacherTemp);
+  return neg(div(sum(mul(exp(logTargets), logTargets)), teacherOut.shape[0]));
+}
+
+/**
+ * KL(P_t‖P_s) averaged exactly like the loss: over the 2V − 2 pairs (i, v ≠ i) and the B images,
+ * mean Σ_k q_i (log q_i − log p_v). Equal to dinoLoss − teacherEntropy (paper §5.3). Scalar, no gradient.
+ */
+export function teacherStudentKl(studentOut: Tensor, teacherOut: Tensor, center: Tensor, options: DinoLossOptions): Tensor {
+  const loss = dinoLoss(stopGradient(studentOut), teacherOut, center, options);
+  return sub(loss, teacherEntropy(teacherOut, center, options.teacherTemp));
+}
+
+export interface TeacherTempScheduleOptions {
+  /** τt at epoch 0 (official 0.04). */
+  readonly warmupTeacherTemp?: number;
+  /** τt after warmup (0.04 in the code default, 0.07 in the paper). */
+  readonly teacherTemp?: number;
+  /** Epochs of the linear warmup (0 in the code default, 30 in the paper). */
+  readonly warmupEpochs?: number;
+  readonly epochs: number;
+}
+
+/**
+ * τt per epoch (indexed by epoch, not iteration): linspace(warmup, final, warmupEpochs) with its
+ * endpoint included, so the final value is reached at epoch warmupEpochs − 1, then constant.
+ */
+export function teacherTempSchedule(options: TeacherTempScheduleOptions): number[] {
+  const { warmupTeacherTemp = 0.04, teacherTemp = 0.04, warmupEpochs = 0, epochs } = options;
+  if (!Number.isInteger(epochs) || epochs < 0) throw new OptionError(`teacherTempSchedule: epochs must be a non-negative integer, got ${epochs}`);
+  if (!Number.isInteger(warmupEpochs) || warmupEpochs < 0 || warmupEpochs > epochs) {
+    throw new OptionError(`teacherTempSchedule: warmupEpochs must be an integer in [0, epochs = ${epochs}], got ${warmupEpochs}`);
+  }
+  return [...linspaceValues(warmupTeacherTemp, teacherTemp, warmupEpochs), ...new Array<number>(epochs - warmupEpochs).fill(teacherTemp)];
+}
+
+/** NumPy's linspace with endpoint: start + j·step, and the last value exactly `stop`. */
+function linspaceValues(start: number, stop: number, count: number): number[] {
+  if (count === 1) return [start];
+  const step = (stop - start) / (count - 1);
+  return Array.from({ length: count }, (_, j) => (j === count - 1 ? stop : start + j * step));
+}
+
+/**
+ * `cancel_gradients_last_layer`: while `epoch < freezeEpochs`, every gradient whose dotted name
+ * contains `last_layer` becomes `null`, so the optimizer leaves that parameter entirely alone (no
+ * update, no weight decay, no moment state), as PyTorch does for `grad = None`. Apply after clipping.
+ * Returns a new gradient tree of the same structure (`null` leaves are static pytree nodes).
+ */
+export function freezeLastLayer<T>(grads: T, epoch: number, freezeEpochs = 1, pattern = 'last_layer'): T {
+  if (epoch >= freezeEpochs) return grads;
+  const walk = (node: unknown, name: string): unknown => {
+    if (isTensor(node)) return name.includes(pattern) ? null : node;
+    if (Array.isArray(node)) return node.map((child, i) => walk(child, name ? `${name}.${i}` : `${i}`));
+    if (isPlainObject(node)) return Object.fromEntries(Object.entries(node).map(([k, child]) => [k, walk(child, name ? `${name}.${k}` : k)]));
+    return node;
+  };
+  return walk(grads, '') as T;
+}
+
+function isPlainObject(node: unknown): node is Record<string, unknown> {
+  return node !== null && typeof node === 'object' && (Object.getPrototypeOf(node) === Object.prototype || Object.getPrototypeOf(node) === null);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One training iteration (`train_one_epoch`, spec §6.4)
+
+/** A student/teacher architecture for `dinoStep`: parameters, a multi-crop forward and its frozen names. */
+export interface DinoModel<Params extends PyTree = PyTree> {
+  /** The student's initial parameters; the teacher starts as the same tree (`load_state_dict`). */
+  readonly init: (key: Tensor) => Params;
+  /**
+   * V crops, each [B, C, Hv, Wv] → head outputs [V·B, K], crop-major. `train` is true for the
+   * student (stochastic depth on, with `key`) and false for the teacher (no drop path).
+   */
+  readonly forward: (params: Params, crops: readonly Tensor[], context: { readonly key?: Tensor; readonly train: boolean }) => Tensor;
+  /** Dotted names the optimiser must skip entirely (a frozen `head.last_layer.weight_g`). */
+  readonly frozenNames?: readonly string[];
+}
+
+/**
+ * DINO's architecture: the nn ViT (CLS feature) per group of same-width crops, then `dinoHead` once
+ * on all rows (`MultiCropWrapper`). Params are `{backbone, head}`, so names read `backbone.blocks.0…`
+ * and `head.last_layer.weight_v`. The teacher runs the same ViT with dropPathRate 0.
+ */
+export function vitDinoModel(vitConfig: VitConfig, headConfig: Omit<DinoHeadConfig, 'inDim'>): DinoModel<DinoModelParams> {
+  const head = { ...headConfig, inDim: vitConfig.embedDim };
+  const teacherConfig = { ...vitConfig, dropPathRate: 0 };
+  return {
+    init: (key) => {
+      const [backboneKey, headKey] = random.split(key, 2);
+      return { backbone: initVit(backboneKey, vitConfig), head: initDinoHead(headKey, head) };
+    },
+    forward: (params, crops, { key, train }) =>
+      dinoMultiCrop(params, crops, { vitConfig: train ? vitConfig : teacherConfig, normLastLayer: head.normLastLayer, train, ...(key ? { key } : {}) }),
+    frozenNames: dinoHeadFrozenNames(head, 'head.'),
+  };
+}
+
+/** Hyper-parameters of `train_dino`, official defaults unless said otherwise. */
+export interface DinoHyperparams {
+  readonly epochs: number;
+  readonly itersPerEpoch: number;
+  /** Peak lr after warmup, already scaled: 0.0005 · total batch / 256 in the official code. */
+  readonly lr?: number;
+  readonly minLr?: number;
+  /** lr warmup epochs (10). */
+  readonly warmupEpochs?: number;
+  /** Weight decay goes from `weightDecay` (0.04) to `weightDecayEnd` (0.4) along a cosine. */
+  readonly weightDecay?: number;
+  readonly weightDecayEnd?: number;
+  /** EMA momentum at the first iteration (0.996), rising to 1. */
+  readonly momentumTeacher?: number;
+  readonly warmupTeacherTemp?: number;
+  readonly teacherTemp?: number;
+  readonly warmupTeacherTempEpochs?: number;
+  readonly studentTemp?: number;
+  readonly centerMomentum?: number;
+  /** Per-parameter gradient norm cap (3.0); 0 turns clipping off. */
+  readonly clipGrad?: number;
+  /** Epochs during which the last layer gets no update (1). */
+  readonly freezeLastLayer?: number;
+  /** Ablation: false keeps the centre at zero (paper §5.3: without centering the targets go one-hot). */
+  readonly centering?: boolean;
+}
+
+/** The per-iteration lr, wd and momentum, and the per-epoch teacher temperature. */
+export interface DinoSchedules {
+  readonly lr: readonly number[];
+  readonly weightDecay: readonly number[];
+  readonly momentum: readonly number[];
+  readonly teacherTemp: readonly number[];
+}
+
+export interface DinoState<Params extends PyTree = PyTree> {
+  readonly student: Params;
+  readonly teacher: Params;
+  /** [1, K]. */
+  readonly center: Tensor;
+  readonly optimizer: AdamwState;
+  /** Global iteration index `it = len(loader)·epoch + i` of the next step. */
+  readonly step: number;
+  readonly model: DinoModel<Params>;
+  readonly hyperparams: Required<DinoHyperparams>;
+  readonly schedules: DinoSchedules;
+}
+
+export interface DinoMetrics {
+  readonly loss: number;
+  /** h(P_t), see `teacherEntropy`. */
+  readonly teacherEntropy: number;
+  /** KL(P_t‖P_s) = loss − h(P_t), see `teacherStudentKl`. */
+  readonly kl: number;
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly momentum: number;
+  readonly teacherTemp: number;
+  readonly epoch: number;
+  readonly step: number;
+}
+
+const hyperparamDefaults = {
+  lr: 0.0005, minLr: 1e-6, warmupEpochs: 10, weightDecay: 0.04, weightDecayEnd: 0.4, momentumTeacher: 0.996,
+  warmupTeacherTemp: 0.04, teacherTemp: 0.04, warmupTeacherTempEpochs: 0, studentTemp: 0.1, centerMomentum: 0.9,
+  clipGrad: 3, freezeLastLayer: 1, centering: true,
+};
+
+/** The four schedules of `train_dino` for these hyper-parameters. */
+export function dinoSchedules(hyperparams: DinoHyperparams): DinoSchedules {
+  const h = { ...hyperparamDefaults, ...hyperparams };
+  const common = { epochs: h.epochs, niterPerEp: h.itersPerEpoch };
+  return {
+    lr: cosineScheduler({ baseValue: h.lr, finalValue: h.minLr, warmupEpochs: h.warmupEpochs, ...common }),
+    weightDecay: cosineScheduler({ baseValue: h.weightDecay, finalValue: h.weightDecayEnd, ...common }),
+    momentum: momentumSchedule({ base: h.momentumTeacher, epochs: h.epochs, itersPerEpoch: h.itersPerEpoch }),
+    teacherTemp: teacherTempSchedule({ warmupTeacherTemp: h.warmupTeacherTemp, teacherTemp: h.teacherTemp, warmupEpochs: h.warmupTeacherTempEpochs, epochs: h.epochs }),
+  };
+}
+
+/**
+ * The state before the first step: student from `model.init(key)`, the teacher equal to it, a zero
+ * centre [1, K] (K from `outDim`), empty AdamW state, step 0, and the schedules.
+ */
+export function initDinoState<Params extends PyTree>(key: Tensor, model: DinoModel<Params>, outDim: number, hyperparams: DinoHyperparams): DinoState<Params> {
+  const student = model.init(key);
+  const dtype = treeLeaves(student)[0]?.dtype ?? 'float32';
+  return {
+    student,
+    teacher: student,
+    center: zeros([1, outDim], dtype),
+    optimizer: initAdamw(),
+    step: 0,
+    model,
+    hyperparams: { ...hyperparamDefaults, ...hyperparams },
+    schedules: dinoSchedules(hyperparams),
+  };
+}
+
+/**
+ * One DINO iteration, in the official order: schedules at `it` → teacher on the 2 global crops and
+ * student on all V → loss (old centre) → gradient → per-parameter clipping → last-layer freeze →
+ * AdamW (decay on non-bias params of rank > 1; frozen names skipped) → EMA teacher → centre update.
+ *
+ * Arguments: `crops`, V tensors [B, C, Hv, Wv] ordered [global1, global2, local…] (see
+ * `multiCrop`); `key` drives the student's stochastic depth. Returns the next state and the metrics
+ * of this step (loss and KL from the student before its update). Throws on a non-finite loss, as
+ * the official loop exits.
+ */
+export function dinoStep<Params extends PyTree>(state: DinoState<Params>, crops: readonly Tensor[], key: Tensor): { state: DinoState<Params>; metrics: DinoMetrics } {
+  const { model, hyperparams: h, schedules, step } = state;
+  if (step >= schedules.lr.length) throw new OptionError(`dinoStep: step ${step} is past the schedules (${h.epochs} epochs × ${h.itersPerEpoch} iterations)`);
+  if (crops.length < 2) throw new OptionError(`dinoStep: needs the 2 global crops first, got ${crops.length} crops`);
+  const epoch = Math.floor(step / h.itersPerEpoch);
+  const lr = schedules.lr[step];
+  const weightDecay = schedules.weightDecay[step];
+  const momentum = schedules.momentum[step];
+  const teacherTemp = schedules.teacherTemp[epoch];
+  const options = { studentTemp: h.studentTemp, teacherTemp, ncrops: crops.length };
+
+  const teacherOut = stopGradient(model.forward(state.teacher, crops.slice(0, 2), { train: false }));
+  const objective = (student: Params) => dinoLoss(model.forward(student, crops, { key, train: true }), teacherOut, state.center, options);
+  const [lossTensor, grads] = valueAndGrad(objective)(state.student) as [Tensor, PyTree];
+  const loss = lossTensor.item();
+  if (!Number.isFinite(loss)) throw new OptionError(`dinoStep: loss is ${loss} at step ${step}, stopping training`);
+
+  const clipped = h.clipGrad > 0 ? clipGradientsPerParam(grads, h.clipGrad).grads : grads;
+  const kept = freezeLastLayer(clipped, epoch, h.freezeLastLayer);
+  const groups = dinoParamGroups(model.frozenNames ?? []);
+  const updated = adamw(state.student, kept, state.optimizer, { lr, weightDecay, groups });
+  const student = updated.params as Params;
+  const entropy = teacherEntropy(teacherOut, state.center, teacherTemp).item();
+  return {
+    state: {
+      ...state,
+      student,
+      teacher: emaUpdate(state.teacher, student, momentum),
+      center: h.centering ? updateCenter(state.center, teacherOut, h.centerMomentum) : state.center,
+      optimizer: updated.state,
+      step: step + 1,
+    },
+    metrics: { loss, teacherEntropy: entropy, kl: loss - entropy, lr, weightDecay, momentum, teacherTemp, epoch, step },
+  };
+}

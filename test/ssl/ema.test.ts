@@ -1,0 +1,62 @@
+/** The EMA teacher and its momentum schedule against ../shared/fixtures/dino.json. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tg from '../../core/index.js';
+import { emaUpdate, momentumSchedule } from '../../ssl/ema.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const fixture = JSON.parse(readFileSync(path.resolve(repoRoot, '../shared/fixtures/dino.json'), 'utf8'));
+const f64 = (values: tg.NestedArray) => tg.tensor(values, { dtype: 'float64' });
+const TOL = 1e-9;
+
+function maxAbsError(actual: tg.NestedArray, expected: tg.NestedArray): number {
+  if (typeof actual === 'number' || typeof expected === 'number') return Math.abs((actual as number) - (expected as number));
+  expect(actual.length).toBe(expected.length);
+  return actual.reduce<number>((worst, a, i) => Math.max(worst, maxAbsError(a, expected[i])), 0);
+}
+const worst: Record<string, number> = {};
+const record = (group: string, error: number) => {
+  worst[group] = Math.max(worst[group] ?? 0, error);
+  expect(error).toBeLessThanOrEqual(TOL);
+};
+
+beforeAll(() => tg.setBackend('reference'));
+afterAll(() => console.log('ema fixtures, max |error|:', JSON.stringify(worst)));
+
+describe('emaUpdate', () => {
+  it('matches ema_cases', () => {
+    fixture.ema_cases.forEach((c: any) => {
+      const teacher = c.teacher.map(f64);
+      const updated = emaUpdate(teacher, c.student.map(f64), c.m) as tg.Tensor[];
+      updated.forEach((leaf, i) => record('ema_cases', maxAbsError(leaf.toArray(), c.new_teacher[i])));
+      teacher.forEach((leaf: tg.Tensor, i: number) => expect(leaf.toArray()).toEqual(c.teacher[i]));
+    });
+  });
+
+  it('averages weight_g and weight_v separately, leaf by leaf, and carries no gradient', () => {
+    const teacher = { last_layer: { weight_g: f64([[1], [1]]), weight_v: f64([[1, 0], [0, 2]]) } };
+    const student = { last_layer: { weight_g: f64([[3], [1]]), weight_v: f64([[0, 4], [0, 2]]) } };
+    const next = emaUpdate(teacher, student, 0.5);
+    expect(next.last_layer.weight_g.toArray()).toEqual([[2], [1]]);
+    expect(next.last_layer.weight_v.toArray()).toEqual([[0.5, 2], [0, 2]]);
+    const g = tg.grad((s: tg.Tensor) => tg.sum(emaUpdate({ a: f64([1, 2]) }, { a: s }, 0.5).a))(f64([3, 4])) as tg.Tensor;
+    expect(Array.from(g.dataSync())).toEqual([0, 0]);
+  });
+
+  it('rejects trees of different structure and a momentum outside [0, 1]', () => {
+    expect(() => emaUpdate({ a: f64([1]) }, { b: f64([1]) }, 0.9)).toThrow(tg.TapegradError);
+    expect(() => emaUpdate({ a: f64([1]) }, { a: f64([1]) }, 1.5)).toThrow(tg.OptionError);
+  });
+});
+
+describe('momentumSchedule', () => {
+  it('matches the momentum case of cosine_scheduler: starts at base, never reaches 1', () => {
+    const m = momentumSchedule({ base: 0.996, epochs: 4, itersPerEpoch: 5 });
+    const c = fixture.schedules.cosine_scheduler.find((x: any) => x.args.base_value === 0.996);
+    record('cosine_scheduler (momentum case)', maxAbsError(m, c.values));
+    expect(m[0]).toBe(0.996);
+    expect(Math.max(...m)).toBeLessThan(1);
+  });
+});
