@@ -13,38 +13,14 @@
  * In a model this small the "both" run still drifts slowly towards uniform.
  */
 import * as tg from '../core/index.js';
-import { dinoHead, dinoHeadFrozenNames, initDinoHead, initLinear, linear } from '../nn/index.js';
-import { type CropConfig, type DinoHyperparams, type DinoModel, dinoStep, initDinoState, multiCrop } from '../ssl/index.js';
+import { type CropConfig, type DinoHyperparams, dinoStep, initDinoState, multiCrop } from '../ssl/index.js';
+import { prototypes as K, side, toyBatch, toyModel as model } from './dino-collapse/toy.js';
 
 const { random } = tg;
 tg.setBackend('reference');
 const steps = Number(process.argv[2] ?? 200);
-const side = 8;
-const K = 32;
 const batchSize = 32;
 
-const model: DinoModel<any> = {
-  init: (key) => {
-    const [a, b, c] = random.split(key, 3);
-    return {
-      backbone: { fc1: initLinear(a, { inFeatures: side * side, outFeatures: 32 }), fc2: initLinear(b, { inFeatures: 32, outFeatures: 32 }) },
-      head: initDinoHead(c, { inDim: 32, outDim: K, nlayers: 2, hiddenDim: 32, bottleneckDim: 16 }),
-    };
-  },
-  forward: (params, crops) => {
-    const x = tg.concat(crops.map((crop) => tg.reshape(crop, [crop.shape[0], side * side])), 0);
-    return dinoHead(params.head, linear(params.backbone.fc2, tg.gelu(linear(params.backbone.fc1, x))));
-  },
-  frozenNames: dinoHeadFrozenNames({}, 'head.'),
-};
-
-const patterns = random.uniform(random.key(7), [4, side * side]).dataSync();
-function batch(i: number): tg.Tensor {
-  const noise = random.uniform(random.foldIn(random.key(8), i), [batchSize, side * side]).dataSync();
-  const labels = random.randint(random.foldIn(random.key(9), i), [batchSize], 0, 4).dataSync();
-  const pixels = Float32Array.from(noise, (n, j) => 0.7 * patterns[labels[Math.floor(j / (side * side))] * side * side + (j % (side * side))] + 0.3 * n);
-  return tg.tensor(pixels, { shape: [batchSize, 1, side, side] });
-}
 const crops: CropConfig[] = [
   { size: side, scale: [0.5, 1], blurProb: 0, solarizeProb: 0 },
   { size: side, scale: [0.5, 1], blurProb: 0, solarizeProb: 0 },
@@ -62,7 +38,7 @@ function run(name: string, overrides: Partial<DinoHyperparams>): void {
   const started = performance.now();
   const rows: string[] = [];
   for (let i = 0; i < steps; i++) {
-    const views = multiCrop(random.foldIn(random.key(1), i), batch(i), { crops, flipProb: 0, normalize }).crops;
+    const views = multiCrop(random.foldIn(random.key(1), i), toyBatch(i, batchSize), { crops, flipProb: 0, normalize }).crops;
     const result = dinoStep(state, views, random.foldIn(random.key(2), i));
     state = result.state;
     if (i % 25 === 0 || i === steps - 1) rows.push(`${String(i).padStart(4)}: h ${result.metrics.teacherEntropy.toFixed(3)}  KL ${result.metrics.kl.toFixed(3)}`);

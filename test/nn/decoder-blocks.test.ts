@@ -8,7 +8,7 @@ import { checkGrads, concat, flattenNamed, sliceAxis, type Tensor } from '../../
 import { random } from '../../core/random.js';
 import { decoderBlocks, initDecoderBlocks, initRunningStats, batchNorm, updateRunningStats, initBatchNorm, type DecoderBlocksParams } from '../../nn/index.js';
 import { randomTensor, seedArb } from '../support/draw.js';
-import { maxAbsDiff } from './fixtures.js';
+import { maxAbsDiff } from '../support/golden.js';
 import { gradCheckOptions, randomizeParams } from './draw-params.js';
 
 describe('decoder blocks', () => {

@@ -8,7 +8,7 @@ import { checkGrads, flattenNamed, grad, mul, sum, type Tensor } from '../../cor
 import { random } from '../../core/random.js';
 import { dinoHead, initDinoHead, type DinoHeadParams } from '../../nn/index.js';
 import { randomTensor, seedArb } from '../support/draw.js';
-import { f64, fixtureErrors, loadFixture, maxAbsDiff, paramsFromNamed, record } from './fixtures.js';
+import { f64, fixtureErrors, loadFixture, maxAbsDiff, paramsFromNamed, record } from '../support/golden.js';
 import { gradCheckOptions, randomizeParams } from './draw-params.js';
 
 const dino = loadFixture('dino.json');

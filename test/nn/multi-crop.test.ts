@@ -7,7 +7,7 @@ import { concat, sliceAxis, type Tensor } from '../../core/index.js';
 import { random } from '../../core/random.js';
 import { dinoHead, dinoMultiCrop, groupConsecutiveCrops, initDinoHead, initVit, multiCropForward, vit, vitConfig } from '../../nn/index.js';
 import { randomTensor } from '../support/draw.js';
-import { maxAbsDiff } from './fixtures.js';
+import { maxAbsDiff } from '../support/golden.js';
 
 const crops = (sizes: number[], batch = 2) => sizes.map((s, i) => randomTensor([batch, 1, s, s], 10 + i));
 

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { OptionError, tensor, type Tensor } from '../../core/index.js';
 import { adamw, clipByGlobalNorm, clipGradientsPerParam, cosineScheduler, dinoParamGroups, initAdamw, initSgd, sgd } from '../../nn/index.js';
-import { fixtureErrors, loadFixture, record } from './fixtures.js';
+import { fixtureErrors, loadFixture, record } from '../support/golden.js';
 
 const dino = loadFixture('dino.json');
 const t = (values: number[] | number[][]) => tensor(values, { dtype: 'float64' });

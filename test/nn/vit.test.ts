@@ -9,7 +9,7 @@ import { checkGrads, concat, flattenNamed, sliceAxis, treeLeaves, type Tensor } 
 import { random } from '../../core/random.js';
 import { bicubicMatrix, initVit, interpolatePosEmbed, patchEmbed, vit, vitConfig, vitIntermediateLayers, vitMnist, vitTiny, type VitConfig, type VitParams } from '../../nn/index.js';
 import { randomTensor, seedArb } from '../support/draw.js';
-import { f64, fixtureErrors, loadFixture, maxAbsDiff, paramsFromNamed, record } from './fixtures.js';
+import { f64, fixtureErrors, loadFixture, maxAbsDiff, paramsFromNamed, record } from '../support/golden.js';
 import { gradCheckOptions, randomizeParams } from './draw-params.js';
 
 const dino = loadFixture('dino.json');

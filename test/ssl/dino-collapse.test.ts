@@ -7,41 +7,16 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
-import { dinoHead, dinoHeadFrozenNames, initDinoHead, initLinear, linear } from '../../nn/index.js';
-import { type DinoHyperparams, type DinoModel, dinoStep, initDinoState } from '../../ssl/dino.js';
+import { type DinoHyperparams, dinoStep, initDinoState } from '../../ssl/dino.js';
+import { prototypes as K, side, toyBatch, toyModel as model } from '../../examples/dino-collapse/toy.js';
 import { multiCrop } from '../../ssl/augment.js';
 
 const { random } = tg;
 
 beforeAll(() => tg.setBackend('reference'));
 
-const side = 8;
-const K = 32;
 const steps = 40;
 
-const model: DinoModel<any> = {
-  init: (key) => {
-    const [a, b, c] = random.split(key, 3);
-    return {
-      backbone: { fc1: initLinear(a, { inFeatures: side * side, outFeatures: 32 }), fc2: initLinear(b, { inFeatures: 32, outFeatures: 32 }) },
-      head: initDinoHead(c, { inDim: 32, outDim: K, nlayers: 2, hiddenDim: 32, bottleneckDim: 16 }),
-    };
-  },
-  forward: (params, crops) => {
-    const x = tg.concat(crops.map((crop) => tg.reshape(crop, [crop.shape[0], side * side])), 0);
-    return dinoHead(params.head, linear(params.backbone.fc2, tg.gelu(linear(params.backbone.fc1, x))));
-  },
-  frozenNames: dinoHeadFrozenNames({}, 'head.'),
-};
-
-/** 32 images per batch from 4 fixed random patterns plus 30% noise. */
-const patterns = random.uniform(random.key(7), [4, side * side]).dataSync();
-function batch(i: number): tg.Tensor {
-  const noise = random.uniform(random.foldIn(random.key(8), i), [32, side * side]).dataSync();
-  const labels = random.randint(random.foldIn(random.key(9), i), [32], 0, 4).dataSync();
-  const pixels = Float32Array.from(noise, (n, j) => 0.7 * patterns[labels[Math.floor(j / (side * side))] * side * side + (j % (side * side))] + 0.3 * n);
-  return tg.tensor(pixels, { shape: [32, 1, side, side] });
-}
 const crops = [0, 1, 2, 3].map(() => ({ size: side, scale: [0.8, 1] as const, blurProb: 0, solarizeProb: 0 }));
 
 function run(overrides: Partial<DinoHyperparams>) {
@@ -52,7 +27,7 @@ function run(overrides: Partial<DinoHyperparams>) {
   let state = initDinoState(random.key(0), model, K, hyper);
   let metrics = { teacherEntropy: NaN, kl: NaN };
   for (let i = 0; i < steps; i++) {
-    const views = multiCrop(random.foldIn(random.key(1), i), batch(i), { crops, flipProb: 0 }).crops;
+    const views = multiCrop(random.foldIn(random.key(1), i), toyBatch(i, 32), { crops, flipProb: 0 }).crops;
     ({ state, metrics } = dinoStep(state, views, random.foldIn(random.key(2), i)));
   }
   return metrics;

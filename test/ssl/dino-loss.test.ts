@@ -2,9 +2,6 @@
  * DINO loss, centre, teacher temperature and collapse measures against the golden vectors of
  * ../shared/fixtures/dino.json (float64 PyTorch runs of the official formulas), plus property tests.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
@@ -12,29 +9,16 @@ import type { Tensor } from '../../core/index.js';
 import { collapseMetrics } from '../../ssl/collapse.js';
 import { dinoLoss, freezeLastLayer, teacherEntropy, teacherStudentKl, teacherTempSchedule, updateCenter } from '../../ssl/dino.js';
 import { randomTensor } from '../support/draw.js';
+import { f64, goldenChecks, loadFixture, maxAbsError } from '../support/golden.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const fixture = JSON.parse(readFileSync(path.resolve(repoRoot, '../shared/fixtures/dino.json'), 'utf8'));
-const f64 = (values: tg.NestedArray) => tg.tensor(values, { dtype: 'float64' });
+const fixture = loadFixture('dino.json');
 const TOL = 1e-9;
+const golden = goldenChecks('dino loss', TOL);
 
-function maxAbsError(actual: tg.NestedArray, expected: tg.NestedArray): number {
-  if (typeof actual === 'number' || typeof expected === 'number') {
-    expect(typeof actual).toBe(typeof expected);
-    return Math.abs((actual as number) - (expected as number));
-  }
-  expect(actual.length).toBe(expected.length);
-  return actual.reduce<number>((worst, a, i) => Math.max(worst, maxAbsError(a, expected[i])), 0);
-}
-
-const worst: Record<string, number> = {};
-const record = (group: string, error: number) => {
-  worst[group] = Math.max(worst[group] ?? 0, error);
-  expect(error).toBeLessThanOrEqual(TOL);
-};
+const record = golden.check;
 
 beforeAll(() => tg.setBackend('reference'));
-afterAll(() => console.log('dino fixtures, max |error|:', JSON.stringify(worst)));
+afterAll(golden.report);
 
 describe('dinoLoss and updateCenter match the golden vectors', () => {
   fixture.dino_loss_cases.forEach((c: any) => {

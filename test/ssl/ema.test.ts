@@ -1,29 +1,17 @@
 /** The EMA teacher and its momentum schedule against ../shared/fixtures/dino.json. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
 import { emaUpdate, momentumSchedule } from '../../ssl/ema.js';
+import { f64, goldenChecks, loadFixture, maxAbsError } from '../support/golden.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const fixture = JSON.parse(readFileSync(path.resolve(repoRoot, '../shared/fixtures/dino.json'), 'utf8'));
-const f64 = (values: tg.NestedArray) => tg.tensor(values, { dtype: 'float64' });
+const fixture = loadFixture('dino.json');
 const TOL = 1e-9;
+const golden = goldenChecks('ema', TOL);
 
-function maxAbsError(actual: tg.NestedArray, expected: tg.NestedArray): number {
-  if (typeof actual === 'number' || typeof expected === 'number') return Math.abs((actual as number) - (expected as number));
-  expect(actual.length).toBe(expected.length);
-  return actual.reduce<number>((worst, a, i) => Math.max(worst, maxAbsError(a, expected[i])), 0);
-}
-const worst: Record<string, number> = {};
-const record = (group: string, error: number) => {
-  worst[group] = Math.max(worst[group] ?? 0, error);
-  expect(error).toBeLessThanOrEqual(TOL);
-};
+const record = golden.check;
 
 beforeAll(() => tg.setBackend('reference'));
-afterAll(() => console.log('ema fixtures, max |error|:', JSON.stringify(worst)));
+afterAll(golden.report);
 
 describe('emaUpdate', () => {
   it('matches ema_cases', () => {

@@ -2,33 +2,23 @@
  * Weighted k-NN and the attention mass threshold against ../shared/fixtures/dino.json, plus checks of
  * the chunking, the accuracies and the attention-map layout.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
 import { attentionMaps, thresholdAttention, upsampleNearest, weightedKnn } from '../../ssl/eval.js';
 import { featureSpread } from '../../ssl/collapse.js';
 import { randomTensor } from '../support/draw.js';
+import { f64, goldenChecks, loadFixture, maxAbsError } from '../support/golden.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const fixture = JSON.parse(readFileSync(path.resolve(repoRoot, '../shared/fixtures/dino.json'), 'utf8'));
-const f64 = (values: tg.NestedArray) => tg.tensor(values, { dtype: 'float64' });
+const fixture = loadFixture('dino.json');
 const TOL = 1e-9;
+const golden = goldenChecks('eval', TOL);
 
-const worst: Record<string, number> = {};
 function record(group: string, actual: ArrayLike<number>, expected: number[]) {
-  expect(actual.length).toBe(expected.length);
-  let error = 0;
-  for (let i = 0; i < expected.length; i++) {
-    error = Math.max(error, Math.abs(actual[i] - expected[i]));
-  }
-  worst[group] = Math.max(worst[group] ?? 0, error);
-  expect(error).toBeLessThanOrEqual(TOL);
+  golden.check(group, maxAbsError(Array.from(actual), expected));
 }
 
 beforeAll(() => tg.setBackend('reference'));
-afterAll(() => console.log('eval fixtures, max |error|:', JSON.stringify(worst)));
+afterAll(golden.report);
 
 describe('weightedKnn', () => {
   it('matches knn_cases: class scores and sorted predictions', () => {

@@ -2,12 +2,8 @@
  * View geometry of SiameseIM against the golden vectors (relpos_cases, abs_pos_features), and the
  * properties that tie the closed form, the geometric derivation and the absolute table together.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { NestedArray } from '../../core/index.js';
 import {
   type ViewGeometry,
   identityRelativePosition,
@@ -18,22 +14,13 @@ import {
   viewBCentres,
   viewBCentresGeometric,
 } from '../../ssl/relative-position.js';
+import { goldenChecks, loadFixture, maxAbsError } from '../support/golden.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const fixture = JSON.parse(readFileSync(path.resolve(repoRoot, '../shared/fixtures/siameseim.json'), 'utf8'));
+const fixture = loadFixture('siameseim.json');
 const TOL = 1e-9;
+const golden = goldenChecks('siameseim geometry', TOL);
 
-function maxAbsError(actual: NestedArray, expected: NestedArray): number {
-  if (typeof actual === 'number' || typeof expected === 'number') return Math.abs((actual as number) - (expected as number));
-  expect(actual.length).toBe(expected.length);
-  return actual.reduce<number>((worst, a, i) => Math.max(worst, maxAbsError(a, expected[i])), 0);
-}
-
-const worst: Record<string, number> = {};
-const record = (group: string, error: number) => {
-  worst[group] = Math.max(worst[group] ?? 0, error);
-  expect(error).toBeLessThanOrEqual(TOL);
-};
+const record = golden.check;
 
 const view = ([top, left, height, width]: number[], flip: boolean): ViewGeometry => ({ box: { top, left, height, width }, flip });
 
@@ -67,7 +54,7 @@ describe('relative position matches the golden vectors', () => {
   });
 
   it('reports the largest absolute errors', () => {
-    console.log('siameseim relpos fixture max abs errors', worst);
+    golden.report();
   });
 });
 

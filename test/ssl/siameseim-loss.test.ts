@@ -2,36 +2,19 @@
  * SiameseIM loss against the golden vectors of ../shared/fixtures/siameseim.json (float64 PyTorch
  * runs of the official formula), plus property-based gradient checks.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
 import type { Tensor } from '../../core/index.js';
 import { shardedSiameseimLoss, siameseimLoss, siameseimLossTerms, targetCorrelation } from '../../ssl/siameseim-loss.js';
 import { siameseimLearningRate, siameseimMomentum } from '../../ssl/siameseim-schedules.js';
+import { f64, goldenChecks, loadFixture, maxAbsError } from '../support/golden.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const fixture = JSON.parse(readFileSync(path.resolve(repoRoot, '../shared/fixtures/siameseim.json'), 'utf8'));
-const f64 = (values: tg.NestedArray) => tg.tensor(values, { dtype: 'float64' });
+const fixture = loadFixture('siameseim.json');
 const TOL = 1e-9;
+const golden = goldenChecks('siameseim loss', TOL);
 
-/** Largest |actual − expected| over nested arrays of equal shape. */
-function maxAbsError(actual: tg.NestedArray, expected: tg.NestedArray): number {
-  if (typeof actual === 'number' || typeof expected === 'number') {
-    expect(typeof actual).toBe(typeof expected);
-    return Math.abs((actual as number) - (expected as number));
-  }
-  expect(actual.length).toBe(expected.length);
-  return actual.reduce<number>((worst, a, i) => Math.max(worst, maxAbsError(a, expected[i])), 0);
-}
-
-const worst: Record<string, number> = {};
-const record = (group: string, error: number) => {
-  worst[group] = Math.max(worst[group] ?? 0, error);
-  expect(error).toBeLessThanOrEqual(TOL);
-};
+const record = golden.check;
 
 describe('siameseimLoss matches the golden vectors', () => {
   fixture.loss_cases.forEach((c: any, index: number) => {
@@ -87,7 +70,7 @@ describe('siameseimLoss matches the golden vectors', () => {
   });
 
   it('reports the largest absolute errors', () => {
-    console.log('siameseim loss fixture max abs errors', worst);
+    golden.report();
   });
 });
 
