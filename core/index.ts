@@ -24,6 +24,7 @@ export { broadcastTo } from './ops/broadcast.js';
 export { slice, sliceAxis, type AxisSlice } from './ops/slice.js';
 export { flip } from './ops/flip.js';
 export { pad, type PadOptions } from './ops/pad.js';
+export { concat } from './ops/concat.js';
 export { take, scatterAdd } from './ops/gather.js';
 export { cast } from './ops/cast.js';
 export type { TensorLike } from './ops/operand.js';
@@ -36,7 +37,7 @@ export { softmax, logSoftmax } from './composites/softmax.js';
 export { layerNorm, l2Normalize, type LayerNormOptions } from './composites/normalization.js';
 export { crossEntropy, type CrossEntropyOptions } from './composites/cross-entropy.js';
 export { expandDims, squeeze } from './composites/axes.js';
-export { concat, stack, split } from './composites/concat.js';
+export { stack, split } from './composites/concat.js';
 
 // transforms
 export { grad, valueAndGrad, type GradOptions } from './transforms/grad.js';

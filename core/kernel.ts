@@ -23,4 +23,12 @@ export interface KernelCall {
   readonly dtype: DType;
   /** Plain functions the kernel calls by name (registered with gpu.js `addFunction`). */
   readonly helpers?: readonly ((...args: number[]) => number)[];
+  /** A faster host implementation of the same kernel for float32, which CPU modes may use instead. */
+  readonly host?: HostKernel;
 }
+
+/**
+ * The same computation as a kernel function, written for the host CPU (e.g. WebAssembly SIMD).
+ * Returns null when it cannot run here, and the backend falls back to the kernel function.
+ */
+export type HostKernel = (args: readonly Float32Array[], constants: Readonly<Record<string, number>>, size: number) => Float32Array | null;

@@ -1,7 +1,7 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { currentBackend } from './backend/index.js';
 import type { DType, TypedArray } from './dtype.js';
-import type { KernelFunction } from './kernel.js';
+import type { HostKernel, KernelFunction } from './kernel.js';
 import type { OpName } from './ops/names.js';
 import { sizeOf } from './shape.js';
 import { recordOnActiveTapes } from './tape.js';
@@ -20,6 +20,8 @@ export type Forward =
       /** The kernel's inputs; defaults to the op's inputs. Views are made contiguous first. */
       readonly args?: readonly NdArray<TypedArray>[];
       readonly helpers?: readonly ((...args: number[]) => number)[];
+      /** A faster float32 host implementation that CPU modes may run instead of the kernel. */
+      readonly host?: HostKernel;
     }
   | { readonly view: NdArray<TypedArray> };
 
@@ -57,6 +59,7 @@ export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inpu
       size: sizeOf(out.shape),
       dtype: out.dtype,
       helpers: forward.helpers,
+      host: forward.host,
     });
     storage = ndarray(data, [...out.shape]);
   }

@@ -3,7 +3,7 @@
  * each method forwards to the one definition of its op.
  */
 import type { DType } from './dtype.js';
-import { concat } from './composites/concat.js';
+import { concat } from './ops/concat.js';
 import { expandDims, squeeze } from './composites/axes.js';
 import { l2Normalize, layerNorm, type LayerNormOptions } from './composites/normalization.js';
 import { logSoftmax, softmax } from './composites/softmax.js';

@@ -99,16 +99,20 @@ export function contiguousData(array: NdArray<TypedArray>): TypedArray {
   if (stride.every((s, d) => s === 0 || shape[d] <= 1)) return out.fill(data[array.offset]);
   const rank = shape.length;
   if (out.length === 0) return out;
+  // walk the rows (every axis but the last) like an odometer, and copy each row in a tight loop
+  const length = shape[rank - 1];
+  const step = stride[rank - 1];
   const index = new Array<number>(rank).fill(0);
-  let source = array.offset;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = data[source];
-    // increment the multi-index like an odometer, adjusting the source offset as we go
-    for (let d = rank - 1; d >= 0; d--) {
+  let rowStart = array.offset;
+  for (let o = 0; o < out.length; o += length) {
+    if (step === 1 && length >= 64) out.set(data.subarray(rowStart, rowStart + length), o);
+    else if (step === 0) out.fill(data[rowStart], o, o + length);
+    else for (let j = 0, source = rowStart; j < length; j++, source += step) out[o + j] = data[source];
+    for (let d = rank - 2; d >= 0; d--) {
       index[d]++;
-      source += stride[d];
+      rowStart += stride[d];
       if (index[d] < shape[d]) break;
-      source -= stride[d] * shape[d];
+      rowStart -= stride[d] * shape[d];
       index[d] = 0;
     }
   }

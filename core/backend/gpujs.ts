@@ -65,6 +65,10 @@ export class GpujsBackend implements Backend {
       return this.reference.run(call);
     }
     if (call.size === 0) return allocate('float32', 0);
+    if (call.host && this.mode !== 'headlessgl' && call.args.every((a) => a instanceof Float32Array)) {
+      const result = call.host(call.args as Float32Array[], call.constants, call.size);
+      if (result) return result;
+    }
     // gpu.js cannot bind an empty array; such a kernel never reads it, so any backend gives the same answer
     if (call.args.some((a) => a.length === 0)) return this.reference.run(call);
     const kernel = this.compiled(call);

@@ -15,6 +15,6 @@ export type OpName =
   // linear algebra
   | 'matmul'
   // layout and indexing
-  | 'identity' | 'reshape' | 'transpose' | 'broadcastTo' | 'slice' | 'flip' | 'pad' | 'take' | 'scatterAdd' | 'cast'
+  | 'identity' | 'reshape' | 'transpose' | 'broadcastTo' | 'slice' | 'flip' | 'pad' | 'concat' | 'take' | 'scatterAdd' | 'cast'
   // a user-defined vjp
   | 'customVjp';

@@ -18,8 +18,9 @@ export type ReduceOptions = number | readonly number[] | { readonly axis?: numbe
 const keptShape = (shape: readonly number[], axes: readonly number[]) => shape.map((d, i) => (axes.includes(i) ? 1 : d));
 
 /**
- * A reduction kernel: the input is permuted so the reduced axes come last and are contiguous, then
- * each output element folds `this.constants.length` consecutive values.
+ * A reduction kernel over the input viewed as [outer, length, inner]: output (o, i) folds the `length`
+ * values x[o, ·, i]. Reduced axes that sit next to each other already have this layout (a sum over the
+ * batch axes, over the last axis); other sets are permuted to the end first (inner = 1).
  */
 function reduction<Name extends 'sum' | 'max' | 'min', Saved extends object>(name: Name, kernel: KernelFunction, save: OpDef<Attrs, Saved>['save'], vjp: OpDef<Attrs, Saved>['vjp']): OpDef<Attrs, Saved, Name> {
   return {
@@ -32,12 +33,11 @@ function reduction<Name extends 'sum' | 'max' | 'min', Saved extends object>(nam
       return { shape: keepDims ? keptShape(x.shape, axes) : x.shape.filter((_, i) => !axes.includes(i)), dtype: x.dtype };
     },
     forward: ([x], { axes }) => {
+      const length = sizeOf(axes.map((a) => x.shape[a]));
+      const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+      if (adjacent) return { kernel, constants: { length, inner: sizeOf(x.shape.slice(axes[axes.length - 1] + 1)) } };
       const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-      return {
-        kernel,
-        constants: { length: sizeOf(axes.map((a) => x.shape[a])) },
-        args: [x.storage.transpose(...kept, ...axes)],
-      };
+      return { kernel, constants: { length, inner: 1 }, args: [x.storage.transpose(...kept, ...axes)] };
     },
     save,
     vjp,
@@ -48,9 +48,11 @@ export const sumOp = reduction<'sum', { inputShape: readonly number[] }>(
   'sum',
   function (this: KernelThis, x: Float32Array) {
     const length = this.constants.length;
+    const inner = this.constants.inner;
+    const start = Math.floor(this.thread.x / inner) * length * inner + (this.thread.x % inner);
     let total = 0.0;
-    for (let j = 0; j < length; j++) {
-      total += x[this.thread.x * length + j];
+    for (let r = 0; r < length; r++) {
+      total += x[start + r * inner];
     }
     return total;
   },
@@ -72,9 +74,11 @@ export const maxOp = reduction<'max', Extremum>(
   'max',
   function (this: KernelThis, x: Float32Array) {
     const length = this.constants.length;
-    let best = x[this.thread.x * length];
-    for (let j = 1; j < length; j++) {
-      best = Math.max(best, x[this.thread.x * length + j]);
+    const inner = this.constants.inner;
+    const start = Math.floor(this.thread.x / inner) * length * inner + (this.thread.x % inner);
+    let best = x[start];
+    for (let r = 1; r < length; r++) {
+      best = Math.max(best, x[start + r * inner]);
     }
     return best;
   },
@@ -86,9 +90,11 @@ export const minOp = reduction<'min', Extremum>(
   'min',
   function (this: KernelThis, x: Float32Array) {
     const length = this.constants.length;
-    let best = x[this.thread.x * length];
-    for (let j = 1; j < length; j++) {
-      best = Math.min(best, x[this.thread.x * length + j]);
+    const inner = this.constants.inner;
+    const start = Math.floor(this.thread.x / inner) * length * inner + (this.thread.x % inner);
+    let best = x[start];
+    for (let r = 1; r < length; r++) {
+      best = Math.min(best, x[start + r * inner]);
     }
     return best;
   },

@@ -2,6 +2,7 @@ import type { OpDef } from '../op.js';
 import { addOp, divOp, maximumOp, minimumOp, mulOp, powOp, subOp } from './binary.js';
 import { broadcastToOp } from './broadcast.js';
 import { castOp } from './cast.js';
+import { concatOp } from './concat.js';
 import { equalOp, greaterEqualOp, greaterOp, lessOp } from './compare.js';
 import { customVjpOp } from './custom.js';
 import { flipOp } from './flip.js';
@@ -63,6 +64,7 @@ export const opTable: { readonly [Name in OpName]: OpDef<any, any, Name> } = {
   slice: sliceOp,
   flip: flipOp,
   pad: padOp,
+  concat: concatOp,
   take: takeOp,
   scatterAdd: scatterAddOp,
   cast: castOp,

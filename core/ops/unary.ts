@@ -25,6 +25,12 @@ export const negOp = elementwiseOp({
 export const expOp = elementwiseOp({
   name: 'exp', args: ['x'], save: keepY,
   kernel: function (this: KernelThis, x: Float32Array) { return Math.exp(x[this.thread.x]); },
+  // gpu.js's WebAssembly exp is several times slower than V8's Math.exp (measured in a ViT step)
+  host: ([x]) => {
+    const y = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]);
+    return y;
+  },
   // d exp(x) = exp(x) dx
   vjp: (ct, { y }: Y) => [mul(ct, y)],
 });

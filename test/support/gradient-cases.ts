@@ -87,6 +87,14 @@ const padCase = fc
   })
   .map(({ shape, seed, low, high, interior, value }): GradCase => ({ f: (x) => tg.pad(x, { low, high, interior, value }), args: [randomTensor(shape, seed)] }));
 
+const concatCase = fc
+  .tuple(nonScalarShapeArb(3), seedArb, fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }))
+  .chain(([shape, seed, sizes]) => fc.integer({ min: 0, max: shape.length - 1 }).map((axis) => ({ shape, seed, sizes, axis })))
+  .map(({ shape, seed, sizes, axis }): GradCase => ({
+    f: (...xs) => tg.concat(xs, axis),
+    args: [shape[axis], ...sizes].map((size, i) => randomTensor(shape.map((d, j) => (j === axis ? size : d)), seed + i)),
+  }));
+
 const indicesArb = (size: number) =>
   fc.tuple(fc.array(fc.integer({ min: 0, max: size - 1 }), { minLength: 1, maxLength: 5 }), fc.boolean()).map(([values, asMatrix]) =>
     asMatrix && values.length % 2 === 0 ? tg.tensor(values, { shape: [2, values.length / 2], dtype: 'int32' }) : tg.tensor(values, { dtype: 'int32' }),
@@ -161,6 +169,7 @@ export const gradientCases: { readonly [Name in OpName]: fc.Arbitrary<GradCase> 
   slice: sliceCase,
   flip: flipCase,
   pad: padCase,
+  concat: concatCase,
   take: takeCase,
   scatterAdd: scatterAddCase,
   // cast is linear, so a large step has no truncation error and outlasts float32 rounding
