@@ -118,3 +118,28 @@ export function contiguousData(array: NdArray<TypedArray>): TypedArray {
   }
   return out;
 }
+
+/** Writes `values` (row-major) into the positions of the view `target`, a row at a time. */
+export function writeInto(target: NdArray<TypedArray>, values: ArrayLike<number>): void {
+  const { shape, stride, data } = target;
+  const rank = shape.length;
+  if (values.length === 0) return;
+  if (rank === 0) {
+    data[target.offset] = values[0];
+    return;
+  }
+  const length = shape[rank - 1];
+  const step = stride[rank - 1];
+  const index = new Array<number>(rank).fill(0);
+  let rowStart = target.offset;
+  for (let o = 0; o < values.length; o += length) {
+    for (let j = 0, place = rowStart; j < length; j++, place += step) data[place] = values[o + j];
+    for (let d = rank - 2; d >= 0; d--) {
+      index[d]++;
+      rowStart += stride[d];
+      if (index[d] < shape[d]) break;
+      rowStart -= stride[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}

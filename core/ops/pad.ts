@@ -1,8 +1,9 @@
-import { OptionError, ShapeError, formatShape } from '../errors.js';
-import type { KernelThis } from '../kernel.js';
-import { type OpDef, apply } from '../op.js';
-import type { Tensor } from '../tensor.js';
 import ndarray from 'ndarray';
+import { allocate } from '../dtype.js';
+import { OptionError, ShapeError, formatShape } from '../errors.js';
+import { type OpDef, apply } from '../op.js';
+import { sizeOf } from '../shape.js';
+import { type Tensor, contiguousData, writeInto } from '../tensor.js';
 import { slice } from './slice.js';
 
 /** Per axis: `low` values before, `high` after, and `interior` between neighbouring elements (XLA's pad). */
@@ -18,45 +19,12 @@ export const padOp: OpDef<Attrs, Saved, 'pad'> = {
     shape: x.shape.map((n, d) => paddedLength(n, low[d], high[d], interior[d])),
     dtype: x.dtype,
   }),
+  // data movement only: fill the output with the value, then write x into its strided window
   forward: ([x], { low, interior, value }, out) => {
-    // per axis: output size, input size, low padding, input spacing (interior + 1)
-    const rank = x.rank;
-    const meta = new Float32Array(Math.max(4 * rank, 1));
-    x.shape.forEach((n, d) => {
-      meta[d] = out.shape[d];
-      meta[rank + d] = n;
-      meta[2 * rank + d] = low[d];
-      meta[3 * rank + d] = interior[d] + 1;
-    });
-    return {
-      kernel: function (this: KernelThis, x: Float32Array, meta: Float32Array) {
-        const rank = this.constants.rank;
-        let remaining = this.thread.x;
-        let source = 0;
-        let inputStride = 1;
-        let inside = 1;
-        for (let d = rank - 1; d >= 0; d--) {
-          const outSize = meta[d];
-          const inSize = meta[rank + d];
-          const index = remaining % outSize;
-          remaining = Math.floor(remaining / outSize);
-          const shifted = index - meta[2 * rank + d];
-          const spacing = meta[3 * rank + d];
-          const k = Math.floor(shifted / spacing);
-          if (shifted < 0 || shifted - k * spacing > 0 || k >= inSize) {
-            inside = 0;
-          }
-          source += k * inputStride;
-          inputStride *= inSize;
-        }
-        if (inside === 0) {
-          return this.constants.value;
-        }
-        return x[source];
-      },
-      constants: { rank, value },
-      args: [x.storage, ndarray(meta, [meta.length])],
-    };
+    const data = allocate(out.dtype, sizeOf(out.shape)).fill(value);
+    const window = ndarray(data, [...out.shape]).lo(...low).step(...interior.map((i) => i + 1)).hi(...x.shape);
+    writeInto(window, contiguousData(x.storage));
+    return { view: ndarray(data, [...out.shape]) };
   },
   save: ([x]) => ({ inputShape: x.shape }),
   // padding places the elements among constants, so its transpose picks them out again: a strided slice
