@@ -47,6 +47,7 @@ export { stopGradient } from './transforms/stop-gradient.js';
 export { customVjp, type CustomVjpRule } from './transforms/custom-vjp.js';
 export { checkGrads, type CheckGradsOptions, type CheckMode } from './transforms/check-grads.js';
 export { printTape } from './transforms/print-tape.js';
+export { jit, type JitOptions } from './transforms/jit.js';
 
 // pytrees
 export { type PyTree, type TreeDef, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';

@@ -5,6 +5,7 @@ import type { HostKernel, KernelFunction } from './kernel.js';
 import type { OpName } from './ops/names.js';
 import { sizeOf } from './shape.js';
 import { recordOnActiveTapes } from './tape.js';
+import { insideOp, recordOp } from './trace.js';
 import { Tensor, contiguousData } from './tensor.js';
 
 export interface OutputType {
@@ -44,6 +45,13 @@ export interface OpDef<Attrs, Saved extends object, Name extends OpName = OpName
 
 /** Runs a primitive eagerly on the current backend and offers it to the active tapes. */
 export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
+  const output = insideOp(() => run(op, inputs, attrs));
+  recordOp(op, inputs, attrs, output);
+  recordOnActiveTapes(op, inputs, output, attrs, () => op.save(inputs, output, attrs) as Record<string, unknown>);
+  return output;
+}
+
+function run<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
   const out = op.infer(inputs, attrs);
   const forward = op.forward(inputs, attrs, out);
   let storage: NdArray<TypedArray>;
@@ -63,7 +71,5 @@ export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inpu
     });
     storage = ndarray(data, [...out.shape]);
   }
-  const output = new Tensor(storage);
-  recordOnActiveTapes(op, inputs, output, attrs, () => op.save(inputs, output, attrs) as Record<string, unknown>);
-  return output;
+  return new Tensor(storage);
 }

@@ -2,6 +2,7 @@ import ndarray, { type NdArray } from 'ndarray';
 import { type DType, type TypedArray, allocate, dtypeOfArray } from './dtype.js';
 import { ShapeError, formatShape } from './errors.js';
 import { type Shape, contiguousStrides, sizeOf } from './shape.js';
+import { checkValueRead } from './trace.js';
 
 let nextId = 0;
 
@@ -34,6 +35,7 @@ export class Tensor {
 
   /** The elements in row-major order. May share memory with the tensor: do not write to it. */
   dataSync(): TypedArray {
+    checkValueRead(this);
     return contiguousData(this.storage);
   }
 

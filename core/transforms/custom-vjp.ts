@@ -2,6 +2,7 @@ import { TransformError } from '../errors.js';
 import { type CustomBackward, customVjpOp } from '../ops/custom.js';
 import { anyTapeActive, recordOnActiveTapes } from '../tape.js';
 import { Tensor } from '../tensor.js';
+import { recordAlias } from '../trace.js';
 
 export interface CustomVjpRule<Residuals> {
   /** Computes the output and what the backward needs. */
@@ -24,6 +25,7 @@ export function customVjp<Residuals>(f: (...inputs: Tensor[]) => Tensor, rule: C
     if (!anyTapeActive()) return f(...inputs);
     const [value, residuals] = rule.forward(...inputs);
     const output = new Tensor(value.storage);
+    recordAlias(value, output);
     const backward: CustomBackward = (saved, ct) => {
       const cts = rule.backward(saved as Residuals, ct);
       if (cts.length !== inputs.length) {

@@ -1,0 +1,67 @@
+import { TransformError, formatShape } from './errors.js';
+import type { OpDef } from './op.js';
+import type { Tensor } from './tensor.js';
+
+/** One thing a traced function did: applied an op, or re-wrapped a tensor's buffer (stopGradient, customVjp). */
+export type TraceEvent =
+  | { readonly kind: 'op'; readonly op: OpDef<any, any>; readonly inputs: readonly Tensor[]; readonly attrs: unknown; readonly output: Tensor }
+  | { readonly kind: 'alias'; readonly from: Tensor; readonly to: Tensor };
+
+/**
+ * What `jit` records while it runs a function once: every op in order, with its inputs and attrs.
+ * `traced` holds the tensors that depend on the arguments, whose values the function may not read.
+ */
+export class Trace {
+  readonly events: TraceEvent[] = [];
+  readonly traced = new Set<number>();
+
+  constructor(inputs: readonly Tensor[]) {
+    inputs.forEach((t) => this.traced.add(t.id));
+  }
+}
+
+let active: Trace | null = null;
+/** Above 0 while an op's own infer/forward runs: reading inputs there is execution, not tracing. */
+let opDepth = 0;
+
+export function withTrace<T>(trace: Trace, fn: () => T): T {
+  const outer = active;
+  active = trace;
+  try {
+    return fn();
+  } finally {
+    active = outer;
+  }
+}
+
+export function insideOp<T>(fn: () => T): T {
+  opDepth++;
+  try {
+    return fn();
+  } finally {
+    opDepth--;
+  }
+}
+
+export function recordOp(op: OpDef<any, any>, inputs: readonly Tensor[], attrs: unknown, output: Tensor): void {
+  if (!active) return;
+  active.events.push({ kind: 'op', op, inputs, attrs, output });
+  if (inputs.some((t) => active!.traced.has(t.id))) active.traced.add(output.id);
+}
+
+/** `to` wraps `from`'s buffer without an op (stopGradient, customVjp's output). */
+export function recordAlias(from: Tensor, to: Tensor): void {
+  if (!active) return;
+  active.events.push({ kind: 'alias', from, to });
+  if (active.traced.has(from.id)) active.traced.add(to.id);
+}
+
+/** Called by `Tensor.dataSync`: under `jit`, the value of a tensor computed from the arguments is not known yet. */
+export function checkValueRead(tensor: Tensor): void {
+  if (active && opDepth === 0 && active.traced.has(tensor.id)) {
+    throw new TransformError(
+      `jit: the traced function reads the value of a tensor computed from its arguments (${tensor.dtype} ${formatShape(tensor.shape)}); ` +
+        'a jitted function runs once per input shape to record its ops, so values cannot steer it: read values outside jit, or pass them as plain numbers',
+    );
+  }
+}

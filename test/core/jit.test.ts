@@ -1,0 +1,61 @@
+/** jit: traced once per signature, replayed after; equal to eager; honest about what it cannot trace. */
+import { describe, expect, it } from 'vitest';
+import * as tg from '../../core/index.js';
+import type { Tensor } from '../../core/index.js';
+import { randomTensor } from '../support/draw.js';
+
+const mlpLoss = (p: { w: Tensor; b: Tensor }, x: Tensor) => tg.mean(tg.square(tg.tanh(tg.add(tg.matmul(x, p.w), p.b))));
+
+describe('jit', () => {
+  it('gives exactly the eager results for a loss and its gradient, on every call', () => {
+    const step = tg.valueAndGrad(mlpLoss);
+    const compiled = tg.jit(step);
+    for (let seed = 1; seed <= 3; seed++) {
+      const p = { w: randomTensor([3, 4], seed), b: randomTensor([4], seed + 10) };
+      const x = randomTensor([5, 3], seed + 20);
+      const [value, grads] = step(p, x) as [Tensor, { w: Tensor; b: Tensor }];
+      const [jValue, jGrads] = compiled(p, x) as [Tensor, { w: Tensor; b: Tensor }];
+      expect(jValue.item()).toBe(value.item());
+      expect(jGrads.w.toArray()).toEqual(grads.w.toArray());
+      expect(jGrads.b.toArray()).toEqual(grads.b.toArray());
+    }
+  });
+
+  it('traces once per signature and again for new shapes or static values', () => {
+    let traces = 0;
+    const f = tg.jit((x: Tensor, scale: number) => {
+      traces++;
+      return tg.mul(tg.exp(x), scale);
+    });
+    f(tg.ones([2]), 2);
+    f(tg.zeros([2]), 2);
+    expect(traces).toBe(1);
+    expect(f(tg.zeros([2]), 2).toArray()).toEqual([2, 2]);
+    f(tg.ones([3]), 2);
+    f(tg.ones([3]), 5);
+    expect(traces).toBe(3);
+    expect(f(tg.ones([3]), 5).toArray()).toEqual(Array(3).fill(Math.fround(Math.E) * 5).map(Math.fround));
+  });
+
+  it('refuses to let the traced function read a value computed from its arguments', () => {
+    const f = tg.jit((x: Tensor) => (tg.sum(x).item() > 0 ? x : tg.neg(x)));
+    expect(() => f(tg.ones([2]))).toThrow(/jit: the traced function reads the value of a tensor computed from its arguments \(float32 \[\]\)/);
+  });
+
+  it('composes with grad in both orders', () => {
+    const x = randomTensor([4], 5);
+    const f = (y: Tensor) => tg.sum(tg.sin(tg.mul(y, y)));
+    const expected = tg.grad(f)(x).toArray();
+    expect(tg.grad(tg.jit(f))(x).toArray()).toEqual(expected);
+    const jitted = tg.jit(tg.grad(f));
+    jitted(x);
+    expect(jitted(x).toArray()).toEqual(expected);
+  });
+
+  it('keeps stopGradient in the replayed program', () => {
+    const f = tg.jit((x: Tensor) => tg.mul(x, tg.stopGradient(x)));
+    const g = tg.grad((x: Tensor) => tg.sum(f(x)));
+    g(tg.tensor([2, 3], { dtype: 'float64' }));
+    expect(g(tg.tensor([2, 3], { dtype: 'float64' })).toArray()).toEqual([2, 3]);
+  });
+});
