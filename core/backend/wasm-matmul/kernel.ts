@@ -21,7 +21,13 @@ export interface KernelShape {
   readonly unroll: number;
 }
 
-export const defaultKernelShape: KernelShape = { rows: 4, columns: 8, unroll: 4 };
+/**
+ * 4 × 8 in 8 accumulators, not unrolled. V8's TurboFan schedules all loads of a loop body ahead of its
+ * arithmetic, so every unrolled step keeps 6 more v128 values live; past x64's 15 usable XMM registers
+ * it spills, and 4 × 8 unrolled by 4 ran at ~60% of the speed of this shape (≈ 48 GFLOP/s on one Zen 5
+ * core, with its inner loop of 2 loads, 4 splat loads, 8 mul and 8 add, and no spills).
+ */
+export const defaultKernelShape: KernelShape = { rows: 4, columns: 8, unroll: 1 };
 
 export interface MatmulModuleOptions {
   readonly shape: KernelShape;
@@ -31,13 +37,12 @@ export interface MatmulModuleOptions {
   readonly maximumPages: number;
 }
 
-/** Bytes of one packed panel row, and of a scratch tile. */
-export const panelRowBytes = (shape: KernelShape): number => shape.columns * 4;
+/** Bytes of the scratch tile that edge tiles of C pass through. */
 export const scratchTileBytes = (shape: KernelShape): number => shape.rows * shape.columns * 4;
 
 /** Bytes that B (k × n) occupies once packed. */
 export function packedBytes(shape: KernelShape, k: number, n: number): number {
-  return Math.ceil(n / shape.columns) * k * panelRowBytes(shape);
+  return Math.ceil(n / shape.columns) * k * shape.columns * 4;
 }
 
 /**
@@ -90,17 +95,20 @@ function minimum(f: FunctionBuilder, target: number, value: () => void, limit: n
 }
 
 /**
- * `gemm(a, packed, c, rowStart, rowEnd, k, n, scratch)`: rows rowStart … rowEnd − 1 of C = A·B for
- * row-major A (… × k) at byte address `a`, B packed by `packB` at `packed`, and row-major C (… × n) at
- * `c`. `scratch` is this thread's scratch tile.
+ * `gemm(a, packed, c, rowStart, rowEnd, k, n, blockColumns, scratch)`: rows rowStart … rowEnd − 1 of
+ * C = A·B for row-major A (… × k) at byte address `a`, B packed by `packB` at `packed`, and row-major
+ * C (… × n) at `c`. Columns go in blocks of `blockColumns` (a multiple of the tile's columns), each
+ * block's panels sized to stay in L2 while every row tile of the band passes over them. `scratch` is
+ * this thread's scratch tile.
  */
 function gemm(shape: KernelShape): FunctionDefinition {
-  const f = new FunctionBuilder('gemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
-  const [a, packed, c, rowStart, rowEnd, k, n, scratch] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const f = new FunctionBuilder('gemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const [a, packed, c, rowStart, rowEnd, k, n, blockColumns, scratch] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const { rows: mr, columns: nr, unroll } = shape;
   const vectors = nr / 4;
   const [row, rowsHere, aRowBytes, cRowBytes, panelBytes, mainBytes, column, columnsHere, panel, bPointer, mainEnd, panelEnd, cPointer, i, j] =
     f.locals('i32', 15);
+  const [blockStart, blockEnd, blockPanel] = f.locals('i32', 3);
   const rowBase = f.locals('i32', mr);
   const aPointer = f.locals('i32', mr);
   const accumulator = Array.from({ length: mr }, () => f.locals('v128', vectors));
@@ -128,6 +136,24 @@ function gemm(shape: KernelShape): FunctionDefinition {
     for (let r = 0; r < mr; r++) f.addTo(aPointer[r], unrolledSteps * 4);
   };
 
+  const kLoops = () => {
+    f.block((mainDone) => {
+      f.get(bPointer).get(mainEnd).i32GeU().brIf(mainDone);
+      f.loop((mainLoop) => {
+        steps(unroll);
+        f.get(bPointer).get(mainEnd).i32LtU().brIf(mainLoop);
+      });
+    });
+    if (unroll === 1) return;
+    f.block((tailDone) => {
+      f.get(bPointer).get(panelEnd).i32GeU().brIf(tailDone);
+      f.loop((tailLoop) => {
+        steps(1);
+        f.get(bPointer).get(panelEnd).i32LtU().brIf(tailLoop);
+      });
+    });
+  };
+
   const storeTile = () => {
     f.get(c).get(row).get(cRowBytes).i32Mul().i32Add().get(column).i32Const(2).i32Shl().i32Add().set(cPointer);
     f.get(rowsHere).i32Const(mr).i32Eq().get(columnsHere).i32Const(nr).i32Eq().i32And().ifElse(
@@ -146,47 +172,54 @@ function gemm(shape: KernelShape): FunctionDefinition {
     );
   };
 
-  f.get(rowStart).set(row);
-  f.block((rowsDone) => {
-    f.loop((rowTiles) => {
-      f.get(row).get(rowEnd).i32GeS().brIf(rowsDone);
-      minimum(f, rowsHere, () => f.get(rowEnd).get(row).i32Sub(), mr);
-      // rows past rowsHere repeat the last real row, so nothing outside A is read
-      f.get(a).get(row).get(aRowBytes).i32Mul().i32Add().set(rowBase[0]);
-      for (let r = 1; r < mr; r++) {
-        f.get(rowBase[r - 1]).get(aRowBytes).i32Add().get(rowBase[r - 1]).i32Const(r).get(rowsHere).i32LtS().select().set(rowBase[r]);
-      }
-      f.get(packed).set(panel);
-      f.i32Const(0).set(column);
-      f.block((columnsDone) => {
-        f.loop((panels) => {
-          f.get(column).get(n).i32GeS().brIf(columnsDone);
-          minimum(f, columnsHere, () => f.get(n).get(column).i32Sub(), nr);
-          for (const vector of accumulator.flat()) f.v128Zero().set(vector);
-          for (let r = 0; r < mr; r++) f.get(rowBase[r]).set(aPointer[r]);
-          f.get(panel).set(bPointer);
-          f.get(panel).get(mainBytes).i32Add().set(mainEnd);
-          f.get(panel).get(panelBytes).i32Add().set(panelEnd);
-          f.block((mainDone) => {
-            f.get(bPointer).get(mainEnd).i32GeU().brIf(mainDone);
-            f.loop((mainLoop) => {
-              steps(unroll);
-              f.get(bPointer).get(mainEnd).i32LtU().brIf(mainLoop);
-            });
-          });
-          f.block((tailDone) => {
-            f.get(bPointer).get(panelEnd).i32GeU().brIf(tailDone);
-            f.loop((tailLoop) => {
-              steps(1);
-              f.get(bPointer).get(panelEnd).i32LtU().brIf(tailLoop);
-            });
-          });
-          storeTile();
-          f.get(panel).get(panelBytes).i32Add().set(panel);
-          f.addTo(column, nr).br(panels);
-        });
+  const panelLoop = () => {
+    f.get(blockPanel).set(panel);
+    f.get(blockStart).set(column);
+    f.block((columnsDone) => {
+      f.loop((panels) => {
+        f.get(column).get(blockEnd).i32GeS().brIf(columnsDone);
+        minimum(f, columnsHere, () => f.get(n).get(column).i32Sub(), nr);
+        for (const vector of accumulator.flat()) f.v128Zero().set(vector);
+        for (let r = 0; r < mr; r++) f.get(rowBase[r]).set(aPointer[r]);
+        f.get(panel).set(bPointer);
+        f.get(panel).get(mainBytes).i32Add().set(mainEnd);
+        f.get(panel).get(panelBytes).i32Add().set(panelEnd);
+        kLoops();
+        storeTile();
+        f.get(panel).get(panelBytes).i32Add().set(panel);
+        f.addTo(column, nr).br(panels);
       });
-      f.addTo(row, mr).br(rowTiles);
+    });
+  };
+
+  const rowLoop = () => {
+    f.get(rowStart).set(row);
+    f.block((rowsDone) => {
+      f.loop((rowTiles) => {
+        f.get(row).get(rowEnd).i32GeS().brIf(rowsDone);
+        minimum(f, rowsHere, () => f.get(rowEnd).get(row).i32Sub(), mr);
+        // rows past rowsHere repeat the last real row, so nothing outside A is read
+        f.get(a).get(row).get(aRowBytes).i32Mul().i32Add().set(rowBase[0]);
+        for (let r = 1; r < mr; r++) {
+          f.get(rowBase[r - 1]).get(aRowBytes).i32Add().get(rowBase[r - 1]).i32Const(r).get(rowsHere).i32LtS().select().set(rowBase[r]);
+        }
+        panelLoop();
+        f.addTo(row, mr).br(rowTiles);
+      });
+    });
+  };
+
+  f.i32Const(0).set(blockStart);
+  f.get(packed).set(blockPanel);
+  f.block((blocksDone) => {
+    f.loop((blocks) => {
+      f.get(blockStart).get(n).i32GeS().brIf(blocksDone);
+      f.get(blockStart).get(blockColumns).i32Add().tee(blockEnd).get(n).get(blockEnd).get(n).i32LtS().select().set(blockEnd);
+      rowLoop();
+      // a panel is k·nr floats, so a block of blockColumns columns is blockColumns·k floats
+      f.get(blockColumns).get(aRowBytes).i32Mul().get(blockPanel).i32Add().set(blockPanel);
+      f.get(blockStart).get(blockColumns).i32Add().set(blockStart);
+      f.br(blocks);
     });
   });
   return f.definition();
@@ -235,5 +268,5 @@ export function generateMatmulModule(options: MatmulModuleOptions): Uint8Array {
 /** The exports of an instance of the generated module. */
 export interface MatmulExports {
   packB(source: number, packed: number, k: number, n: number): void;
-  gemm(a: number, packed: number, c: number, rowStart: number, rowEnd: number, k: number, n: number, scratch: number): void;
+  gemm(a: number, packed: number, c: number, rowStart: number, rowEnd: number, k: number, n: number, blockColumns: number, scratch: number): void;
 }

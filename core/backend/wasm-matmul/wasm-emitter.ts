@@ -186,8 +186,6 @@ export class FunctionBuilder {
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
-  /** Relaxed-SIMD fused or unfused a·b + c (engine's choice); only for modules gated on detection. */
-  f32x4RelaxedMadd(): this { return this.simd(0x105); }
 
   /** Emits `local += delta` for an i32 local. */
   addTo(index: number, delta: number): this {

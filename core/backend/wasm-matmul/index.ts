@@ -1,0 +1,315 @@
+/**
+ * Float32 matrix products on the CPU through generated WebAssembly SIMD, on worker threads that share
+ * the module's memory. The call is synchronous: the caller computes a share itself and blocks until
+ * the workers have done theirs.
+ *
+ *   const c = wasmMatmul(a, b, m, k, n);                 // C[m×n] = A[m×k]·B[k×n], row-major
+ *   wasmMatmul(a, b, m, k, n, batch, { out });           // batch products, written into `out`
+ *   wasmMatmul(a, w, m, k, n, batch, { bBatchStride: 0 }); // one B shared by the whole batch
+ *
+ * Inputs are copied into WebAssembly memory (B packed into column panels on the way), the product is
+ * copied out; both copies are part of every call's cost.
+ */
+import { availableParallelism } from 'node:os';
+import { defaultKernelShape, generateMatmulModule, packedBytes, scratchTileBytes, type MatmulExports } from './kernel.js';
+import { ThreadPool, controlBytes, maximumChunks, maximumThreads, scratchBytesPerThread, type Chunk } from './pool.js';
+import { FunctionBuilder, emitModule } from './wasm-emitter.js';
+import { webAssembly, type WasmApi, type WasmMemory } from './webassembly-api.js';
+
+export interface WasmMatmulOptions {
+  /** Elements from one B matrix to the next in `b`; 0 shares one B across the batch. Default k·n. */
+  readonly bBatchStride?: number;
+  /** Where to write the batch·m·n products; a new Float32Array when absent. */
+  readonly out?: Float32Array;
+  /** Threads to use, the calling thread included; capped at the pool's size. Default: all of the pool. */
+  readonly threads?: number;
+  /** Products with fewer floating-point operations (2·batch·m·k·n) run on the calling thread alone. */
+  readonly threadThresholdFlops?: number;
+  /** WebAssembly memory one call may use; larger products are split by batch, then by rows. Default 1 GiB. */
+  readonly workspaceLimitBytes?: number;
+}
+
+export interface WasmMatmulInfo {
+  /** WebAssembly SIMD validates: `wasmMatmul` can run. */
+  readonly available: boolean;
+  /** Shared WebAssembly memory exists, so worker threads can help. */
+  readonly sharedMemory: boolean;
+  /** Threads a call may use, the caller included. */
+  readonly threads: number;
+  /** Workers started and ready (at most threads − 1; 0 until a large product starts them). */
+  readonly readyWorkers: number;
+  /** Threads that computed part of the last call (0 before the first). */
+  readonly lastCallThreads: number;
+  /** Whether a worker thread computed part of the last call (on a busy machine it may do all of it). */
+  readonly lastCallOnWorkers: boolean;
+  /** Milliseconds the last call spent in each phase (split calls add up their parts). */
+  readonly lastCallPhases: Readonly<WasmMatmulPhases>;
+  readonly kernel: { readonly rows: number; readonly columns: number; readonly unroll: number };
+  readonly memoryBytes: number;
+  readonly threadThresholdFlops: number;
+}
+
+const pageBytes = 65536;
+const maximumPages = 16384; // 1 GiB
+const defaultThreadThresholdFlops = 4_000_000;
+const shape = defaultKernelShape;
+if (scratchTileBytes(shape) > scratchBytesPerThread) throw new Error('wasm-matmul: the kernel tile does not fit the scratch area');
+
+export interface WasmMatmulPhases {
+  /** Copying A and B into WebAssembly memory. */
+  copyIn: number;
+  /** Packing B into column panels. */
+  pack: number;
+  /** The kernel, on all threads. */
+  compute: number;
+  /** Copying C out of WebAssembly memory into the result. */
+  copyOut: number;
+}
+const lastCallPhases: WasmMatmulPhases = { copyIn: 0, pack: 0, compute: 0, copyOut: 0 };
+let lastCallThreads = 0;
+let lastCallOnWorkers = false;
+
+interface Runtime {
+  readonly memory: WasmMemory;
+  readonly exports: MatmulExports;
+  readonly pool: ThreadPool | undefined;
+  heap: Float32Array;
+}
+
+let runtime: Runtime | undefined;
+
+/** A one-function module that uses v128: it validates only where WebAssembly SIMD is supported. */
+function simdProbe(): Uint8Array {
+  const f = new FunctionBuilder('probe', []);
+  f.i32Const(0).v128Load32Splat().get(f.local('v128')).f32x4Add().drop();
+  return emitModule({ memory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: 1, shared: false }, functions: [f.definition()] });
+}
+
+let simd: boolean | undefined;
+/** Whether this engine runs WebAssembly SIMD, which `wasmMatmul` needs. */
+export function wasmMatmulAvailable(): boolean {
+  simd ??= webAssembly !== undefined && webAssembly.validate(simdProbe());
+  return simd;
+}
+
+function createMemory(api: WasmApi, shared: boolean): WasmMemory {
+  return new api.Memory({ initial: controlBytes / pageBytes + 16, maximum: maximumPages, shared });
+}
+
+function getRuntime(): Runtime {
+  if (runtime) return runtime;
+  const api = webAssembly;
+  if (!api || !wasmMatmulAvailable()) throw new Error('wasmMatmul: this engine has no WebAssembly SIMD; check wasmMatmulAvailable() first');
+  let memory: WasmMemory;
+  let shared = typeof SharedArrayBuffer === 'function';
+  try {
+    memory = createMemory(api, shared);
+  } catch {
+    shared = false; // no shared memory (e.g. a browser page without cross-origin isolation): one thread
+    memory = createMemory(api, false);
+  }
+  const module = new api.Module(generateMatmulModule({ shape, shared, initialPages: 1, maximumPages }));
+  const exports = new api.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
+  const threads = shared ? Math.max(1, Math.min(availableParallelism(), maximumThreads)) : 1;
+  const pool = threads > 1 ? new ThreadPool(module, memory, exports.gemm, threads) : undefined;
+  runtime = { memory, exports, pool, heap: new Float32Array(memory.buffer) };
+  return runtime;
+}
+
+/** Grows the memory to at least `bytes` and returns a Float32Array over all of it. */
+function heapOf(run: Runtime, bytes: number): Float32Array {
+  const current = run.memory.buffer.byteLength;
+  if (bytes > current) run.memory.grow(Math.ceil((bytes - current) / pageBytes));
+  if (run.heap.length * 4 !== run.memory.buffer.byteLength) run.heap = new Float32Array(run.memory.buffer);
+  return run.heap;
+}
+
+const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
+
+/** Packed B panels that one pass over a band of rows reuses: about half of a typical 1 MiB L2. */
+const panelBlockBytes = 512 * 1024;
+function blockColumns(k: number): number {
+  return Math.max(1, Math.floor(panelBlockBytes / (k * shape.columns * 4))) * shape.columns;
+}
+
+/** Byte addresses of one call's operands in WebAssembly memory. */
+interface Layout {
+  readonly a: number;
+  /** Staging area for one raw B, with slack for packB's over-read. */
+  readonly stage: number;
+  readonly packed: number;
+  readonly packedStride: number;
+  readonly c: number;
+  readonly end: number;
+}
+
+function layout(m: number, k: number, n: number, batch: number, bMatrices: number): Layout {
+  const a = controlBytes;
+  const stage = a + align(batch * m * k * 4);
+  const packed = stage + align(k * n * 4 + shape.columns * 4);
+  const packedStride = align(packedBytes(shape, k, n));
+  const c = packed + bMatrices * packedStride;
+  return { a, stage, packed, packedStride, c, end: c + align(batch * m * n * 4) };
+}
+
+/** Work per chunk: small enough that a worker waking late still finds chunks, large against a claim. */
+const chunkFlops = 2_000_000;
+
+/** Splits the work into chunks of whole matrices when the batch is large, else of row bands. */
+function planChunks(place: Layout, m: number, k: number, n: number, batch: number, threads: number): Chunk[] {
+  const wanted = Math.min(Math.max(Math.ceil((2 * batch * m * k * n) / chunkFlops), 4 * threads), maximumChunks >> 1);
+  const chunks: Chunk[] = [];
+  const matrix = (index: number) => ({
+    a: place.a + index * m * k * 4,
+    packed: place.packed + index * place.packedStride,
+    c: place.c + index * m * n * 4,
+  });
+  if (batch >= wanted) {
+    const perChunk = Math.ceil(batch / wanted);
+    for (let first = 0; first < batch; first += perChunk) {
+      chunks.push({ ...matrix(first), rowStart: 0, rowEnd: m, count: Math.min(perChunk, batch - first) });
+    }
+    return chunks;
+  }
+  const tiles = Math.ceil(m / shape.rows);
+  const rowsPerChunk = Math.ceil(tiles / Math.ceil(wanted / batch)) * shape.rows;
+  for (let index = 0; index < batch; index++) {
+    for (let rowStart = 0; rowStart < m; rowStart += rowsPerChunk) {
+      chunks.push({ ...matrix(index), rowStart, rowEnd: Math.min(m, rowStart + rowsPerChunk), count: 1 });
+    }
+  }
+  return chunks;
+}
+
+function bitCount(mask: number): number {
+  let count = 0;
+  for (let rest = mask; rest !== 0; rest &= rest - 1) count++;
+  return count;
+}
+
+function checkSizes(a: Float32Array, b: Float32Array, m: number, k: number, n: number, batch: number, bStride: number, out: Float32Array): void {
+  for (const [name, array] of Object.entries({ a, b, out })) {
+    // a Float64Array would otherwise be converted on the way in and come back rounded to float32
+    if (!(array instanceof Float32Array)) throw new TypeError(`wasmMatmul: ${name} must be a Float32Array (float32 only), got ${Object.prototype.toString.call(array).slice(8, -1)}`);
+  }
+  for (const [name, value] of Object.entries({ m, k, n, batch, bBatchStride: bStride })) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`wasmMatmul: ${name} must be a non-negative integer, got ${value}`);
+  }
+  if (a.length < batch * m * k) throw new RangeError(`wasmMatmul: a has ${a.length} elements, fewer than batch·m·k = ${batch * m * k}`);
+  const bNeeded = batch === 0 ? 0 : (batch - 1) * bStride + k * n;
+  if (b.length < bNeeded) throw new RangeError(`wasmMatmul: b has ${b.length} elements, fewer than the ${bNeeded} that batch ${batch}, k·n = ${k * n} and bBatchStride ${bStride} need`);
+  if (out.length < batch * m * n) throw new RangeError(`wasmMatmul: out has ${out.length} elements, fewer than batch·m·n = ${batch * m * n}`);
+}
+
+/**
+ * C = A·B for `batch` row-major float32 matrices: A is batch × m × k, B is k × n per batch entry
+ * (`bBatchStride` elements apart; 0 shares one B), C is batch × m × n.
+ *
+ * Arguments: a (≥ batch·m·k elements), b, the sizes, and options (see `WasmMatmulOptions`).
+ * Returns: `options.out` when given, else a new Float32Array of batch·m·n elements.
+ * Each element of C is the float32 sum over k in ascending order, so the result does not depend on
+ * the number of threads.
+ */
+export function wasmMatmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, batch = 1, options: WasmMatmulOptions = {}): Float32Array {
+  const bStride = options.bBatchStride ?? k * n;
+  const out = options.out ?? new Float32Array(batch * m * n);
+  checkSizes(a, b, m, k, n, batch, bStride, out);
+  Object.assign(lastCallPhases, { copyIn: 0, pack: 0, compute: 0, copyOut: 0 });
+  if (batch * m * n === 0) return out;
+  if (k === 0) return out.fill(0, 0, batch * m * n);
+  if (bStride === 0 && batch > 1) return multiply(a, b, m * batch, k, n, 1, 0, out, options); // fold a shared B into the rows
+  return multiply(a, b, m, k, n, batch, bStride, out, options);
+}
+
+function multiply(a: Float32Array, b: Float32Array, m: number, k: number, n: number, batch: number, bStride: number, out: Float32Array, options: WasmMatmulOptions): Float32Array {
+  const limit = Math.min(options.workspaceLimitBytes ?? Infinity, maximumPages * pageBytes);
+  const place = layout(m, k, n, batch, batch);
+  if (place.end > limit) {
+    if (batch > 1) {
+      const half = batch >> 1;
+      multiply(a, b, m, k, n, half, bStride, out, options);
+      multiply(a.subarray(half * m * k), b.subarray(half * bStride), m, k, n, batch - half, bStride, out.subarray(half * m * n), options);
+    } else if (m > 1) {
+      const half = Math.ceil(m / 2);
+      multiply(a, b, half, k, n, 1, bStride, out, options);
+      multiply(a.subarray(half * k), b, m - half, k, n, 1, bStride, out.subarray(half * n), options);
+    } else {
+      throw new RangeError(`wasmMatmul: one row of A with B (${k} × ${n}) needs ${place.end} bytes of WebAssembly memory, over the limit of ${limit}`);
+    }
+    return out;
+  }
+  const run = getRuntime();
+  let time = performance.now();
+  const lap = (phase: keyof WasmMatmulPhases) => {
+    const now = performance.now();
+    lastCallPhases[phase] += now - time;
+    time = now;
+  };
+  const heap = heapOf(run, place.end);
+  heap.set(a.subarray(0, batch * m * k), place.a / 4);
+  lap('copyIn');
+  for (let index = 0; index < batch; index++) {
+    heap.set(b.subarray(index * bStride, index * bStride + k * n), place.stage / 4);
+    lap('copyIn');
+    run.exports.packB(place.stage, place.packed + index * place.packedStride, k, n);
+    lap('pack');
+  }
+  const flops = 2 * batch * m * k * n;
+  const threads = Math.min(options.threads ?? Infinity, run.pool?.threads ?? 1);
+  if (run.pool && threads > 1 && flops >= (options.threadThresholdFlops ?? defaultThreadThresholdFlops)) {
+    run.pool.start();
+    const job = { k, n, aStride: m * k * 4, packedStride: place.packedStride, cStride: m * n * 4, blockColumns: blockColumns(k) };
+    run.pool.run({ ...job, chunks: planChunks(place, m, k, n, batch, threads) }, threads);
+    const participants = run.pool.lastParticipants();
+    lastCallThreads = bitCount(participants);
+    lastCallOnWorkers = (participants & ~1) !== 0;
+  } else {
+    lastCallThreads = 1;
+    lastCallOnWorkers = false;
+    const scratch = ThreadPool.scratch(0);
+    for (let index = 0; index < batch; index++) {
+      run.exports.gemm(place.a + index * m * k * 4, place.packed + index * place.packedStride, place.c + index * m * n * 4, 0, m, k, n, blockColumns(k), scratch);
+    }
+  }
+  lap('compute');
+  out.set(heap.subarray(place.c / 4, place.c / 4 + batch * m * n));
+  lap('copyOut');
+  return out;
+}
+
+/** What the engine supports, how many threads a call may use, and what the last threaded call used. */
+export function wasmMatmulInfo(): WasmMatmulInfo {
+  const available = wasmMatmulAvailable();
+  const run = available ? getRuntime() : undefined;
+  return {
+    available,
+    sharedMemory: typeof SharedArrayBuffer === 'function' && run?.memory.buffer instanceof SharedArrayBuffer,
+    threads: run?.pool?.threads ?? (available ? 1 : 0),
+    readyWorkers: run?.pool?.readyWorkers() ?? 0,
+    lastCallThreads,
+    lastCallOnWorkers,
+    lastCallPhases: { ...lastCallPhases },
+    kernel: { ...shape },
+    memoryBytes: run?.memory.buffer.byteLength ?? 0,
+    threadThresholdFlops: defaultThreadThresholdFlops,
+  };
+}
+
+/**
+ * Starts the worker threads and resolves once they are ready (or after `timeoutMs`), and runs the
+ * kernel a few times so that the engine has optimised it. Optional: calls work without it, on fewer
+ * threads and a slower first kernel until both happen by themselves.
+ */
+export async function wasmMatmulWarmup(timeoutMs = 5000): Promise<WasmMatmulInfo> {
+  if (!wasmMatmulAvailable()) return wasmMatmulInfo();
+  const run = getRuntime();
+  run.pool?.start();
+  const size = 64;
+  const ones = new Float32Array(size * size).fill(1);
+  for (let repeat = 0; repeat < 4; repeat++) wasmMatmul(ones, ones, size, size, size, 1, { threads: 1 });
+  const deadline = Date.now() + timeoutMs;
+  while (run.pool && run.pool.readyWorkers() < run.pool.threads - 1 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return wasmMatmulInfo();
+}

@@ -1,0 +1,209 @@
+/**
+ * Worker threads over one shared WebAssembly.Memory, driven synchronously from the calling thread.
+ *
+ * A job is a table of chunks (row bands of one or more matrices) written into the control block at
+ * the bottom of the shared memory. The caller publishes it by bumping a generation word and
+ * notifying; then every participant (the caller and each awake worker) claims chunks until none are
+ * left, and the caller blocks in Atomics.wait until all are done. Claiming balances the load and lets
+ * a job finish on the caller alone while workers are still starting or waking, so workers are started
+ * lazily and the caller never waits for one that has not claimed anything.
+ *
+ * The claim word holds the job's generation (high 16 bits) and the next chunk (low 16 bits), and a
+ * chunk is claimed by compare-and-swap of the whole word. A worker that wakes late, after its job
+ * ended and the next was published, therefore cannot claim with a stale view: its swap fails and it
+ * rereads. Once a claim succeeds, the job cannot end (nor its table change) until that chunk is
+ * counted done, so the worker reads the chunk's parameters after claiming.
+ */
+import { Worker } from 'node:worker_threads';
+import type { WasmMemory, WasmModule } from './webassembly-api.js';
+
+/** Int32 word indices in the control block. */
+const word = {
+  generation: 0,
+  claim: 1,
+  done: 2,
+  total: 3,
+  participants: 4,
+  k: 5,
+  n: 6,
+  aStride: 7,
+  packedStride: 8,
+  cStride: 9,
+  blockColumns: 10,
+  failed: 12,
+  /** Bit `id` is set by each thread that computed at least one chunk of the last job. */
+  participated: 13,
+  ready: 48,
+} as const;
+
+export const maximumThreads = 16;
+/** Each thread's scratch tile for edge tiles of C; holds tiles up to 256 floats. */
+export const scratchBytesPerThread = 1024;
+const scratchByte = 4096;
+const tableByte = scratchByte + maximumThreads * scratchBytesPerThread;
+const chunkWords = 6;
+/** Bytes at the bottom of memory that the pool owns; matrices go above. */
+export const controlBytes = 2 * 65536;
+/** Table capacity; below 0xffff, the claim word's closed value. */
+export const maximumChunks = Math.floor((controlBytes - tableByte) / 4 / chunkWords);
+
+/** One band of rows (rowStart … rowEnd − 1) of `count` consecutive matrices, by byte address. */
+export interface Chunk {
+  readonly a: number;
+  readonly packed: number;
+  readonly c: number;
+  readonly rowStart: number;
+  readonly rowEnd: number;
+  readonly count: number;
+}
+
+export interface Job {
+  readonly k: number;
+  readonly n: number;
+  /** Bytes between consecutive matrices of A, packed B and C within a chunk. */
+  readonly aStride: number;
+  readonly packedStride: number;
+  readonly cStride: number;
+  /** Columns per block of packed panels (see the kernel's `gemm`). */
+  readonly blockColumns: number;
+  readonly chunks: readonly Chunk[];
+}
+
+export type Gemm = (a: number, packed: number, c: number, rowStart: number, rowEnd: number, k: number, n: number, blockColumns: number, scratch: number) => void;
+
+/**
+ * The claiming loop, as source text so that the caller and the workers run the very same code.
+ * `gemm` is the kernel export; `scratch` this thread's scratch tile; `id` its bit in `participated`.
+ */
+const drainSource = `function drain(control, gemm, scratch, id) {
+  for (;;) {
+    const claim = Atomics.load(control, ${word.claim});
+    const chunk = claim & 0xffff;
+    if (chunk >= Atomics.load(control, ${word.total}) || id >= Atomics.load(control, ${word.participants})) return;
+    if (Atomics.compareExchange(control, ${word.claim}, claim, claim + 1) !== claim) continue;
+    const total = Atomics.load(control, ${word.total}), k = control[${word.k}], n = control[${word.n}];
+    const aStride = control[${word.aStride}], packedStride = control[${word.packedStride}], cStride = control[${word.cStride}];
+    const blockColumns = control[${word.blockColumns}];
+    const entry = ${tableByte / 4} + chunk * ${chunkWords};
+    let a = control[entry], packed = control[entry + 1], c = control[entry + 2];
+    const rowStart = control[entry + 3], rowEnd = control[entry + 4], count = control[entry + 5];
+    try {
+      for (let i = 0; i < count; i++, a += aStride, packed += packedStride, c += cStride) gemm(a, packed, c, rowStart, rowEnd, k, n, blockColumns, scratch);
+    } catch (error) {
+      Atomics.store(control, ${word.failed}, 1);
+    }
+    Atomics.or(control, ${word.participated}, 1 << id);
+    if (Atomics.add(control, ${word.done}, 1) + 1 === total) Atomics.notify(control, ${word.done});
+  }
+}`;
+
+const workerSource = `'use strict';
+const { workerData } = require('node:worker_threads');
+const { module, memory, id } = workerData;
+${drainSource}
+function serve() {
+  const control = new Int32Array(memory.buffer, 0, ${controlBytes / 4});
+  const scratch = ${scratchByte} + id * ${scratchBytesPerThread};
+  const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+  let seen = Atomics.load(control, ${word.generation});
+  Atomics.store(control, ${word.ready} + id, 1);
+  for (;;) {
+    Atomics.wait(control, ${word.generation}, seen);
+    seen = Atomics.load(control, ${word.generation});
+    drain(control, gemm, scratch, id);
+  }
+}
+serve(); // if instantiation throws, the worker exits without ever marking itself ready
+`;
+
+type Drain = (control: Int32Array, gemm: Gemm, scratch: number, id: number) => void;
+const drain = new Function(`${drainSource}\nreturn drain;`)() as Drain;
+
+export class ThreadPool {
+  private readonly control: Int32Array;
+  private workers: Worker[] = [];
+
+  /** `threads` counts the calling thread: a pool of n threads starts n − 1 workers. */
+  constructor(
+    private readonly module: WasmModule,
+    private readonly memory: WasmMemory,
+    private readonly gemm: Gemm,
+    readonly threads: number,
+  ) {
+    this.control = new Int32Array(memory.buffer, 0, controlBytes / 4);
+  }
+
+  /** Scratch tile address of thread `id` (0 is the caller). */
+  static scratch(id: number): number {
+    return scratchByte + id * scratchBytesPerThread;
+  }
+
+  /** Starts the workers if they are not started; returns at once (they become ready on their own). */
+  start(): void {
+    if (this.workers.length > 0 || this.threads < 2) return;
+    for (let id = 1; id < this.threads; id++) {
+      const worker = new Worker(workerSource, {
+        eval: true,
+        workerData: { module: this.module, memory: this.memory, id },
+        execArgv: [], // no loaders (tsx, vitest) in the workers: they run plain JavaScript
+        stdout: false,
+        stderr: false,
+      });
+      worker.unref();
+      worker.on('error', () => Atomics.store(this.control, word.ready + id, 0));
+      worker.on('exit', () => Atomics.store(this.control, word.ready + id, 0));
+      this.workers.push(worker);
+    }
+  }
+
+  /** Workers that have instantiated the module and wait for jobs. */
+  readyWorkers(): number {
+    let ready = 0;
+    for (let id = 1; id < this.threads; id++) ready += Atomics.load(this.control, word.ready + id);
+    return ready;
+  }
+
+  /** Bit `id` set for each thread that computed part of the last job (bit 0: the caller). */
+  lastParticipants(): number {
+    return Atomics.load(this.control, word.participated);
+  }
+
+  /** Runs the job on up to `threads` threads (the caller included) and returns when all of it is done. */
+  run(job: Job, threads: number): void {
+    if (job.chunks.length > maximumChunks) throw new RangeError(`ThreadPool: ${job.chunks.length} chunks exceed the table's ${maximumChunks}`);
+    const control = this.control;
+    // Close claims under the new generation's tag before touching the table: a late worker still
+    // holding the previous claim word now fails its swap, and no chunk can be claimed until we reopen.
+    const generation = (Atomics.load(control, word.generation) + 1) | 0;
+    const tag = (generation & 0xffff) << 16;
+    Atomics.store(control, word.claim, tag | 0xffff);
+    control[word.k] = job.k;
+    control[word.n] = job.n;
+    control[word.aStride] = job.aStride;
+    control[word.packedStride] = job.packedStride;
+    control[word.cStride] = job.cStride;
+    control[word.blockColumns] = job.blockColumns;
+    job.chunks.forEach((chunk, index) => {
+      const entry = tableByte / 4 + index * chunkWords;
+      control[entry] = chunk.a;
+      control[entry + 1] = chunk.packed;
+      control[entry + 2] = chunk.c;
+      control[entry + 3] = chunk.rowStart;
+      control[entry + 4] = chunk.rowEnd;
+      control[entry + 5] = chunk.count;
+    });
+    Atomics.store(control, word.total, job.chunks.length);
+    Atomics.store(control, word.done, 0);
+    Atomics.store(control, word.failed, 0);
+    Atomics.store(control, word.participated, 0);
+    Atomics.store(control, word.participants, Math.min(threads, this.threads));
+    Atomics.store(control, word.claim, tag); // chunk 0 of this generation: open
+    Atomics.store(control, word.generation, generation);
+    if (threads > 1 && this.workers.length > 0) Atomics.notify(control, word.generation);
+    drain(control, this.gemm, ThreadPool.scratch(0), 0);
+    for (let done = Atomics.load(control, word.done); done < job.chunks.length; done = Atomics.load(control, word.done)) {
+      Atomics.wait(control, word.done, done);
+    }
+    if (Atomics.load(control, word.failed) !== 0) throw new Error('wasmMatmul: the kernel trapped on one of the threads (an address outside WebAssembly memory?)');
+  }
+}
