@@ -1,0 +1,350 @@
+/**
+ * DINO on real digits: a small ViT learns from unlabelled MNIST by self-distillation (Caron et al.,
+ * "Emerging Properties in Self-Supervised Vision Transformers", ICCV 2021), through ssl's `dinoStep`.
+ *
+ *   npm start                                                      # the default preset, under 10 minutes on 2 cores
+ *   npx tsx examples/dino-mnist.ts --preset bench-vit-mnist --steps 1000
+ *   npx tsx examples/dino-mnist.ts --resume runs/dino-default-seed0   # continue a stopped run
+ *   npx tsx examples/dino-mnist.ts --help
+ *
+ * Every `--eval-every` steps and at the end, the TEACHER's CLS feature is scored by weighted k-NN
+ * (k 20, T 0.07) on the test split, beside the same network at its random initialisation and raw
+ * pixels. The run directory (`--out`, default runs/dino-<preset>-seed<seed>) gets metrics.jsonl,
+ * curves.png, attention.png and checkpoint.safetensors; the last line printed is `RESULT {json}`.
+ * Ctrl-C stops after the current step with a checkpoint.
+ */
+import { pathToFileURL } from 'node:url';
+import { type Key, type Tensor, backendInfo, random, setBackend, take, tensor } from '../core/index.js';
+import type { DinoModelParams } from '../nn/index.js';
+import { type DinoMetrics, type DinoState, dinoStep, initDinoState } from '../ssl/index.js';
+import { figureDigits, writeAttentionFigure } from './dino/attention-figure.js';
+import { type CheckpointInfo, loadCheckpointState, readCheckpointHeader, saveCheckpoint } from './dino/checkpoint.js';
+import { writeCurves } from './dino/curves.js';
+import { type RunData, batchRows, loadRunData } from './dino/data.js';
+import { backboneKnn, knnNeighbours, pixelKnn } from './dino/evaluate.js';
+import { type BaselineRecord, type EvalRecord, type MetricsRecord, type TrainRecord, keepMetricsUpTo } from './dino/metrics.js';
+import { type RunModel, runModel } from './dino/model.js';
+import { stepViews } from './dino/views.js';
+import { type Flags, type RunDefinition, RunError, dinoHyperparams, explicitFlags, outputDirectory, parseRunFlags, runDefiningFlags, runDefinition } from './dino/run-config.js';
+import { appendJsonLine, writeFileAtomic } from './support/atomic-file.js';
+import { FlagError } from './support/cli.js';
+import { progress } from './support/progress.js';
+
+export { RunError } from './dino/run-config.js';
+
+export interface RunResult {
+  /** k-NN top-1 / top-5 (%) of the teacher's CLS feature on the test digits after training. */
+  readonly knn_top1: number;
+  readonly knn_top5: number;
+  readonly random_init_knn_top1: number;
+  readonly raw_pixel_knn_top1: number;
+  readonly steps: number;
+  /** Seconds in training steps (augmentation included, evaluation excluded) over every session of the run. */
+  readonly train_seconds: number;
+  readonly ms_per_step: number;
+  /** Seconds this process ran main(), startup of the data and model included. */
+  readonly wall_seconds: number;
+  readonly preset: string;
+  readonly overrides: Readonly<Record<string, unknown>>;
+  /** The backend and its mode, e.g. `gpujs/webasm`. */
+  readonly backend: string;
+  readonly final_loss: number;
+  readonly final_teacher_entropy: number;
+  readonly final_kl: number;
+  /** log K: the teacher entropy of a uniform (collapsed) output. */
+  readonly max_entropy: number;
+  readonly seed: number;
+  readonly out: string;
+}
+
+type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+export interface MainOptions {
+  /** Where progress and the RESULT line go (default process.stdout). */
+  readonly stdout?: Stream;
+  /** Test hook: replaces the crops of a step before `dinoStep` sees them (e.g. to inject a NaN). */
+  readonly transformCrops?: (crops: Tensor[], step: number) => Tensor[];
+}
+
+/** The run's files inside its directory. */
+export const runFiles = { metrics: 'metrics.jsonl', curves: 'curves.png', attention: 'attention.png', checkpoint: 'checkpoint.safetensors' } as const;
+
+/** What a run is: its definition, data, model and keys. Nothing here changes while it trains. */
+interface Run {
+  readonly flags: Flags;
+  readonly definition: RunDefinition;
+  readonly out: string;
+  readonly paths: Record<keyof typeof runFiles, string>;
+  readonly backend: string;
+  readonly data: RunData;
+  readonly net: RunModel;
+  readonly runKey: Key;
+  readonly dataKey: Key;
+  readonly trainKey: Key;
+  readonly fresh: DinoState<DinoModelParams>;
+  readonly write: (line: string) => void;
+  readonly options: MainOptions;
+}
+
+/** Where a run stands: the state, what the checkpoint carries besides it, and the metrics so far. */
+interface Session {
+  state: DinoState<DinoModelParams>;
+  info: CheckpointInfo;
+  records: MetricsRecord[];
+  /** The step of the last checkpoint written or read, for the message of a failed step. */
+  checkpointStep: number | undefined;
+  last: DinoMetrics | undefined;
+}
+
+/**
+ * Runs the example with command-line arguments `argv` (without `node` and the script). Resolves to
+ * the result of a run that reached its step count, or undefined after `--help` or an early stop.
+ * Bad flags, an unusable checkpoint and a non-finite loss reject with a `FlagError` or `RunError`.
+ */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<RunResult | undefined> {
+  const started = performance.now();
+  const stdout = options.stdout ?? process.stdout;
+  let helpShown = false;
+  const flags = parseRunFlags(argv, (text) => {
+    helpShown = true;
+    stdout.write(text);
+  });
+  if (helpShown) return undefined;
+  const write = (line: string) => stdout.write(`${line}\n`);
+  const header = flags.resume === '' ? undefined : readCheckpointHeader(`${flags.resume}/${runFiles.checkpoint}`);
+  const definition = header ? resumedDefinition(flags, argv, header.definition, flags.resume) : runDefinition(flags);
+  const run = prepare(flags, definition, header?.runKey, write, options);
+  const session = header ? resume(run, header) : start(run);
+  const interrupted = await train(run, session, stdout);
+  if (session.state.step < definition.steps) {
+    checkpoint(run, session);
+    write(`${interrupted ? 'interrupted' : 'stopped'} after step ${session.state.step} of ${definition.steps}; checkpoint in ${run.paths.checkpoint}; continue with --resume ${run.out}`);
+    if (interrupted) process.exitCode = 130;
+    return undefined;
+  }
+  return finish(run, session, started);
+}
+
+/** A resumed run is the checkpoint's; any run-defining flag given on the command line must agree with it. */
+function resumedDefinition(flags: Flags, argv: readonly string[], saved: RunDefinition, directory: string): RunDefinition {
+  const given = explicitFlags(argv);
+  const fromFlags = runDefinition({ ...flags, preset: given.has('preset') ? flags.preset : saved.preset });
+  const current: Record<(typeof runDefiningFlags)[number], unknown> = {
+    preset: saved.preset, steps: saved.steps, seed: saved.seed, set: JSON.stringify(saved.overrides),
+    trainLimit: saved.trainLimit, knnTrain: saved.knnTrain, testLimit: saved.testLimit,
+  };
+  const asked: Record<(typeof runDefiningFlags)[number], unknown> = {
+    preset: fromFlags.preset, steps: flags.steps, seed: fromFlags.seed, set: JSON.stringify(fromFlags.overrides),
+    trainLimit: fromFlags.trainLimit, knnTrain: fromFlags.knnTrain, testLimit: fromFlags.testLimit,
+  };
+  const differing = runDefiningFlags.filter((name) => given.has(name) && !(name === 'steps' && flags.steps === 0) && current[name] !== asked[name]);
+  if (differing.length > 0) {
+    const spell = (name: string) => `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    const list = differing.map((name) => `${spell(name)} ${String(current[name])} (asked: ${String(asked[name])})`).join(', ');
+    throw new RunError(`cannot resume from ${directory}: that run was made with ${list}; leave those flags out to continue it, or start a new run in another --out`);
+  }
+  return saved;
+}
+
+function prepare(flags: Flags, definition: RunDefinition, savedKey: Key | undefined, write: (line: string) => void, options: MainOptions): Run {
+  const out = outputDirectory(flags);
+  const paths = Object.fromEntries(Object.entries(runFiles).map(([name, file]) => [name, `${out}/${file}`])) as Record<keyof typeof runFiles, string>;
+  setBackend(flags.backend);
+  const info = backendInfo();
+  const data = loadRunData(definition);
+  const { config } = definition;
+  const trainCount = data.train.labels.shape[0];
+  if (config.batchSize > trainCount) throw new RunError(`batchSize ${config.batchSize} is larger than the ${trainCount} train digits; lower it with --set batchSize=… or raise --train-limit`);
+  if (data.bank.labels.shape[0] < knnNeighbours) throw new RunError(`the k-NN bank holds ${data.bank.labels.shape[0]} digits, fewer than k = ${knnNeighbours}; raise --knn-train or --train-limit`);
+  const runKey = savedKey ?? random.key(definition.seed);
+  const [initKey, dataKey, trainKey] = random.split(runKey, 3);
+  const net = runModel(config);
+  const fresh = initDinoState(initKey, net.model, config.outDim, dinoHyperparams(config, definition.steps));
+  return { flags, definition, out, paths, backend: `${info.name}/${info.mode}`, data, net, runKey, dataKey, trainKey, fresh, write, options };
+}
+
+/** A new run: fresh metrics, and the two baselines measured the same way as the teacher. */
+function start(run: Run): Session {
+  const { definition, data, paths, write } = run;
+  write(`DINO preset ${definition.preset}${Object.keys(definition.overrides).length > 0 ? ` with ${JSON.stringify(definition.overrides)}` : ''}, ${definition.steps} steps, seed ${definition.seed}; backend ${run.backend}; writing ${run.out}/`);
+  write(`config ${JSON.stringify(definition.config)}`);
+  write(`${data.train.labels.shape[0]} train digits; k-NN of ${data.test.labels.shape[0]} test digits against a bank of ${data.bank.labels.shape[0]}`);
+  writeFileAtomic(paths.metrics, '');
+  const randomInit = backboneKnn(run.fresh.teacher.backbone, run.net.evalConfig, data.bank, data.test);
+  const rawPixels = pixelKnn(data.bank, data.test);
+  const baseline: BaselineRecord = {
+    type: 'baseline', step: 0,
+    random_init_knn_top1: randomInit.top1, random_init_knn_top5: randomInit.top5, random_init_feature_std: randomInit.featureStd,
+    raw_pixel_knn_top1: rawPixels.top1, raw_pixel_knn_top5: rawPixels.top5,
+  };
+  appendJsonLine(paths.metrics, baseline);
+  write(`k-NN top-1 before training: random init ${percent(randomInit.top1)}, raw pixels ${percent(rawPixels.top1)}`);
+  return {
+    state: run.fresh,
+    info: { trainSeconds: 0, baselines: { randomInit: randomInit.top1, randomInitTop5: randomInit.top5, rawPixels: rawPixels.top1, rawPixelsTop5: rawPixels.top5 } },
+    records: [baseline],
+    checkpointStep: undefined,
+    last: undefined,
+  };
+}
+
+/** The checkpoint's state, and the metrics cut back to the checkpoint's step. */
+function resume(run: Run, header: ReturnType<typeof readCheckpointHeader>): Session {
+  const from = `${run.flags.resume}/${runFiles.checkpoint}`;
+  const state = loadCheckpointState(from, run.fresh, header.step);
+  run.write(`resuming ${run.flags.resume} (preset ${run.definition.preset}) at step ${state.step} of ${run.definition.steps}; backend ${run.backend}; writing ${run.out}/`);
+  const records = keepMetricsUpTo(`${run.flags.resume}/${runFiles.metrics}`, run.paths.metrics, state.step);
+  return { state, info: header.info, records, checkpointStep: state.step, last: undefined };
+}
+
+/** The crops of step `step`: its batch of train digits, cropped with the step's own key. */
+function stepCrops(run: Run, step: number, augmentKey: Key): Tensor[] {
+  const { config } = run.definition;
+  const rows = batchRows(run.dataKey, step, run.data.train.labels.shape[0], config.batchSize);
+  const images = take(run.data.train.images, tensor(rows, { shape: [rows.length], dtype: 'int32' }), 0);
+  const crops = stepViews(augmentKey, images, rows, config);
+  return run.options.transformCrops ? run.options.transformCrops(crops, step) : crops;
+}
+
+/** Steps until the run's count (or --stop-after, or Ctrl-C); resolves to whether Ctrl-C stopped it. */
+async function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
+  const { flags, definition } = run;
+  const stopAt = flags.stopAfter > 0 ? Math.min(flags.stopAfter, definition.steps) : definition.steps;
+  let interrupted = false;
+  const onInterrupt = () => (interrupted = true);
+  process.once('SIGINT', onInterrupt);
+  const bar = progress({ total: Math.max(0, stopAt - session.state.step), stream: stdout });
+  try {
+    while (session.state.step < stopAt && !interrupted) {
+      const step = session.state.step;
+      const started = performance.now();
+      const [augmentKey, dropKey] = random.split(random.foldIn(run.trainKey, step), 2);
+      const next = guardedStep(run, session, () => dinoStep(session.state, stepCrops(run, step, augmentKey), dropKey));
+      session.info = { ...session.info, trainSeconds: session.info.trainSeconds + (performance.now() - started) / 1000 };
+      session.state = next.state;
+      const metrics = (session.last = next.metrics);
+      const done = step + 1;
+      if (done % flags.logEvery === 0 || done === definition.steps) record(run, session, trainRecord(metrics, done, session.info.trainSeconds));
+      bar.tick({ loss: metrics.loss, H: metrics.teacherEntropy, KL: metrics.kl });
+      if (flags.evalEvery > 0 && done % flags.evalEvery === 0 && done < definition.steps) bar.log(`step ${done}: ${evaluate(run, session)}`);
+      if (flags.checkpointEvery > 0 && done % flags.checkpointEvery === 0 && done < definition.steps) checkpoint(run, session);
+      await new Promise((resolve) => setImmediate(resolve)); // lets SIGINT in
+    }
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+  bar.done(session.last ? { loss: session.last.loss, H: session.last.teacherEntropy, KL: session.last.kl } : {});
+  return interrupted;
+}
+
+/**
+ * One `dinoStep`, with a non-finite loss (dinoStep throws) or entropy turned into a `RunError` that
+ * names the step and the last good checkpoint, which is left as it was; the curves so far are drawn.
+ */
+function guardedStep(run: Run, session: Session, step: () => ReturnType<typeof dinoStep<DinoModelParams>>): ReturnType<typeof dinoStep<DinoModelParams>> {
+  const failed = (what: string) => {
+    drawCurves(run, session);
+    const kept = session.checkpointStep === undefined ? 'no checkpoint was written yet' : `the last good checkpoint (step ${session.checkpointStep}) is kept in ${run.paths.checkpoint}`;
+    return new RunError(`${what} at step ${session.state.step + 1}; the run stops there; ${kept}; metrics up to step ${session.state.step} are in ${run.paths.metrics}. Try a lower lr (--set lr=…)`);
+  };
+  let next: ReturnType<typeof dinoStep<DinoModelParams>>;
+  try {
+    next = step();
+  } catch (error) {
+    const match = error instanceof Error ? /loss is (\S+) at step/.exec(error.message) : null;
+    if (match) throw failed(`non-finite loss (${match[1]})`);
+    throw error;
+  }
+  if (!Number.isFinite(next.metrics.teacherEntropy)) throw failed(`non-finite teacher entropy (${next.metrics.teacherEntropy})`);
+  return next;
+}
+
+function trainRecord(metrics: DinoMetrics, step: number, trainSeconds: number): TrainRecord {
+  return {
+    type: 'train', step, loss: metrics.loss, teacher_entropy: metrics.teacherEntropy, kl: metrics.kl, lr: metrics.lr,
+    weight_decay: metrics.weightDecay, momentum: metrics.momentum, teacher_temp: metrics.teacherTemp, train_seconds: round(trainSeconds, 3),
+  };
+}
+
+/** The final evaluation (kept from an earlier session if the run was already complete), figures, checkpoint and RESULT. */
+function finish(run: Run, session: Session, started: number): RunResult {
+  const { definition, paths, write } = run;
+  const previous = session.records.at(-1);
+  const summary = previous?.type === 'eval' && previous.step === session.state.step ? 'as evaluated before' : evaluate(run, session);
+  checkpoint(run, session);
+  writeAttentionFigure(paths.attention, session.state.teacher.backbone, run.net.evalConfig, figureDigits(run.data.test), `teacher CLS attention, last block, ${attentionTitle(run, session)}`);
+  const final = session.records.at(-1) as EvalRecord;
+  const lastTrain = session.records.findLast((entry): entry is TrainRecord => entry.type === 'train');
+  const { baselines, trainSeconds } = session.info;
+  const result: RunResult = {
+    knn_top1: final.knn_top1,
+    knn_top5: final.knn_top5,
+    random_init_knn_top1: baselines.randomInit,
+    raw_pixel_knn_top1: baselines.rawPixels,
+    steps: session.state.step,
+    train_seconds: round(trainSeconds, 2),
+    ms_per_step: round((trainSeconds * 1000) / Math.max(1, session.state.step), 1),
+    wall_seconds: round((performance.now() - started) / 1000, 1),
+    preset: definition.preset,
+    overrides: definition.overrides,
+    backend: run.backend,
+    final_loss: lastTrain?.loss ?? NaN,
+    final_teacher_entropy: lastTrain?.teacher_entropy ?? NaN,
+    final_kl: lastTrain?.kl ?? NaN,
+    max_entropy: round(Math.log(definition.config.outDim), 4),
+    seed: definition.seed,
+    out: run.out,
+  };
+  write(`after ${session.state.step} steps: ${summary}`);
+  for (const [name, path] of Object.entries(paths)) write(`${name.padEnd(10)} ${path}`);
+  write(`RESULT ${JSON.stringify(result)}`);
+  return result;
+}
+
+function attentionTitle(run: Run, session: Session): string {
+  return `${run.definition.preset}, step ${session.state.step}, 60% mass outlined`;
+}
+
+function record(run: Run, session: Session, entry: MetricsRecord): void {
+  session.records.push(entry);
+  appendJsonLine(run.paths.metrics, entry);
+}
+
+/** k-NN of the current teacher, recorded; returns a line that puts it beside the baselines. */
+function evaluate(run: Run, session: Session): string {
+  const started = performance.now();
+  const score = backboneKnn(session.state.teacher.backbone, run.net.evalConfig, run.data.bank, run.data.test);
+  const seconds = (performance.now() - started) / 1000;
+  record(run, session, { type: 'eval', step: session.state.step, knn_top1: score.top1, knn_top5: score.top5, feature_std: score.featureStd, eval_seconds: round(seconds, 2) });
+  const { baselines } = session.info;
+  return `teacher k-NN top-1 ${percent(score.top1)} (top-5 ${percent(score.top5)}); random init ${percent(baselines.randomInit)}, raw pixels ${percent(baselines.rawPixels)} [${seconds.toFixed(1)} s]`;
+}
+
+function drawCurves(run: Run, session: Session): void {
+  writeCurves(run.paths.curves, session.records, { title: run.definition.preset, outDim: run.definition.config.outDim });
+}
+
+function checkpoint(run: Run, session: Session): void {
+  saveCheckpoint(run.paths.checkpoint, session.state, run, session.info);
+  drawCurves(run, session);
+  session.checkpointStep = session.state.step;
+}
+
+const round = (value: number, decimals: number) => Number(value.toFixed(decimals));
+const percent = (value: number) => `${value.toFixed(2)} %`;
+
+/** Flags typed wrong or a run that cannot go on: the message alone. Anything else: the stack too. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof FlagError || error instanceof RunError) return `dino-mnist: ${error.message}`;
+  return `dino-mnist: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    () => process.exit(process.exitCode ?? 0),
+    (error: unknown) => {
+      process.stderr.write(`${describeFailure(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

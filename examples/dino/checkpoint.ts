@@ -1,0 +1,120 @@
+/**
+ * The run's checkpoint: one safetensors file, written atomically by core's `saveSafetensorsSync`,
+ * holding the student under `student.` and the teacher under `teacher.` (named as the official
+ * checkpoints: `teacher.backbone.blocks.0.attn.qkv.weight`, `teacher.head.last_layer.weight_v`), the
+ * centre, AdamW's moments under `optimizer.<param>.exp_avg` / `.exp_avg_sq`, and the run's PRNG key
+ * under `rng.key`. Its string metadata holds the step, the run definition (preset, overrides, the
+ * resolved config, steps, seed, data subsets), each moment's step count, the training time and the
+ * baseline scores.
+ */
+import { existsSync } from 'node:fs';
+import { type Key, SafetensorsError, type Tensor, loadSafetensorsSync, random, saveSafetensorsSync, zerosLike } from '../../core/index.js';
+import { type AdamwSlot, type AdamwState, type DinoModelParams, namedLeaves } from '../../nn/index.js';
+import type { DinoState } from '../../ssl/index.js';
+import { presetNames } from './presets.js';
+import { type RunDefinition, RunError } from './run-config.js';
+
+export const checkpointFormat = 'tapegrad/dino-mnist/1';
+
+export interface Baselines {
+  /** k-NN top-1 / top-5 (%) of the network at initialisation and of raw pixels. */
+  readonly randomInit: number;
+  readonly randomInitTop5: number;
+  readonly rawPixels: number;
+  readonly rawPixelsTop5: number;
+}
+
+export interface CheckpointInfo {
+  /** Seconds spent in training steps so far, over every session (evaluation excluded). */
+  readonly trainSeconds: number;
+  readonly baselines: Baselines;
+}
+
+type MomentTree = Record<string, { exp_avg: Tensor; exp_avg_sq: Tensor }>;
+
+export function saveCheckpoint(path: string, state: DinoState<DinoModelParams>, run: { definition: RunDefinition; runKey: Key; backend: string }, info: CheckpointInfo): void {
+  const moments: MomentTree = {};
+  const steps: Record<string, number> = {};
+  for (const [name, slot] of Object.entries(state.optimizer)) {
+    moments[name] = { exp_avg: slot.expAvg, exp_avg_sq: slot.expAvgSq };
+    steps[name] = slot.step;
+  }
+  saveSafetensorsSync(path, { student: state.student, teacher: state.teacher, center: { value: state.center }, optimizer: moments, rng: { key: run.runKey } }, {
+    format: checkpointFormat,
+    step: String(state.step),
+    run: JSON.stringify(run.definition),
+    optimizer_steps: JSON.stringify(steps),
+    train_seconds: String(info.trainSeconds),
+    baselines: JSON.stringify(info.baselines),
+    backend: run.backend,
+  });
+}
+
+function cannotResume(path: string, why: string): RunError {
+  return new RunError(`cannot resume from ${path}: ${why}`);
+}
+
+function readFile(path: string, like?: unknown) {
+  try {
+    return loadSafetensorsSync(path, like === undefined ? {} : { like });
+  } catch (error) {
+    if (error instanceof SafetensorsError) throw cannotResume(path, `not a readable checkpoint (${error.message})`);
+    throw error;
+  }
+}
+
+function parseJson(path: string, text: string | undefined, what: string): unknown {
+  try {
+    if (text === undefined) throw new Error('missing');
+    return JSON.parse(text);
+  } catch {
+    throw cannotResume(path, `its "${what}" metadata is missing or not JSON; it was not written by this example`);
+  }
+}
+
+export interface CheckpointHeader {
+  readonly definition: RunDefinition;
+  readonly step: number;
+  readonly info: CheckpointInfo;
+  readonly runKey: Key;
+}
+
+/** The run a checkpoint belongs to and where it stands; a missing, damaged or foreign file is a `RunError`. */
+export function readCheckpointHeader(path: string): CheckpointHeader {
+  if (!existsSync(path)) throw cannotResume(path, 'there is no checkpoint there (run without --resume to start one)');
+  const { metadata, tensors } = readFile(path);
+  if (metadata.format !== checkpointFormat) throw cannotResume(path, `it is not a dino-mnist checkpoint (format ${JSON.stringify(metadata.format ?? null)}, expected ${checkpointFormat})`);
+  const definition = parseJson(path, metadata.run, 'run') as RunDefinition;
+  if (typeof definition !== 'object' || definition === null || !presetNames.includes(definition.preset) || typeof definition.config !== 'object' || !Number.isInteger(definition.steps)) {
+    throw cannotResume(path, 'its "run" metadata does not describe a run of this example');
+  }
+  const step = Number(metadata.step);
+  if (!Number.isInteger(step) || step < 0 || step > definition.steps) throw cannotResume(path, `it records step ${JSON.stringify(metadata.step)}, not an integer in [0, ${definition.steps}]`);
+  const baselines = parseJson(path, metadata.baselines, 'baselines') as Baselines;
+  if (!(['randomInit', 'randomInitTop5', 'rawPixels', 'rawPixelsTop5'] as const).every((name) => typeof baselines?.[name] === 'number')) {
+    throw cannotResume(path, 'its "baselines" metadata is incomplete');
+  }
+  const runKey = tensors['rng.key'];
+  if (runKey === undefined || runKey.dtype !== 'int32' || runKey.size !== 2) throw cannotResume(path, 'it holds no PRNG key (rng.key, int32 [2])');
+  const trainSeconds = Number(metadata.train_seconds);
+  return { definition, step, info: { trainSeconds: Number.isFinite(trainSeconds) ? trainSeconds : 0, baselines }, runKey };
+}
+
+/** The state saved in `path`, read into the shapes of `fresh` (a newly initialised state of the same run). */
+export function loadCheckpointState(path: string, fresh: DinoState<DinoModelParams>, step: number): DinoState<DinoModelParams> {
+  const { metadata } = readFile(path);
+  const slotSteps = parseJson(path, metadata.optimizer_steps, 'optimizer_steps') as Record<string, number>;
+  const params = new Map(namedLeaves(fresh.student));
+  const moments: MomentTree = {};
+  for (const name of Object.keys(slotSteps)) {
+    const param = params.get(name);
+    if (param === undefined) throw cannotResume(path, `it holds optimizer moments for ${JSON.stringify(name)}, which the model does not have`);
+    moments[name] = { exp_avg: zerosLike(param), exp_avg_sq: zerosLike(param) };
+  }
+  const like = { student: fresh.student, teacher: fresh.teacher, center: { value: fresh.center }, optimizer: moments, rng: { key: random.key(0) } };
+  const { tree } = readFile(path, like);
+  const loaded = tree as unknown as { student: DinoModelParams; teacher: DinoModelParams; center: { value: Tensor }; optimizer: MomentTree };
+  const optimizer: Record<string, AdamwSlot> = {};
+  for (const [name, slot] of Object.entries(loaded.optimizer)) optimizer[name] = { step: slotSteps[name], expAvg: slot.exp_avg, expAvgSq: slot.exp_avg_sq };
+  return { ...fresh, student: loaded.student, teacher: loaded.teacher, center: loaded.center.value, optimizer: optimizer as AdamwState, step };
+}
