@@ -13,7 +13,6 @@
  * curves.png, attention.png and checkpoint.safetensors; the last line printed is `RESULT {json}`.
  * Ctrl-C stops after the current step with a checkpoint.
  */
-import { pathToFileURL } from 'node:url';
 import { type Key, type Tensor, backendInfo, random, setBackend, take, tensor } from '../core/index.js';
 import type { DinoModelParams } from '../nn/index.js';
 import { type DinoMetrics, type DinoState, dinoStep, initDinoState } from '../ssl/index.js';
@@ -27,7 +26,7 @@ import { type RunModel, runModel } from './dino/model.js';
 import { stepViews } from './dino/views.js';
 import { type Flags, type RunDefinition, RunError, dinoHyperparams, explicitFlags, outputDirectory, parseRunFlags, runDefiningFlags, runDefinition } from './dino/run-config.js';
 import { appendJsonLine, writeFileAtomic } from './support/atomic-file.js';
-import { FlagError } from './support/cli.js';
+import { runIfScript } from './support/cli.js';
 import { progress } from './support/progress.js';
 
 export { RunError } from './dino/run-config.js';
@@ -333,18 +332,4 @@ function checkpoint(run: Run, session: Session): void {
 const round = (value: number, decimals: number) => Number(value.toFixed(decimals));
 const percent = (value: number) => `${value.toFixed(2)} %`;
 
-/** Flags typed wrong or a run that cannot go on: the message alone. Anything else: the stack too. */
-export function describeFailure(error: unknown): string {
-  if (error instanceof FlagError || error instanceof RunError) return `dino-mnist: ${error.message}`;
-  return `dino-mnist: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
-    () => process.exit(process.exitCode ?? 0),
-    (error: unknown) => {
-      process.stderr.write(`${describeFailure(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfScript(import.meta.url, 'dino-mnist', main, [RunError]);

@@ -17,7 +17,6 @@
  * step with a checkpoint.
  */
 import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { type Tensor, backendInfo, random, setBackend, take, tensor } from '../core/index.js';
 import { type SiameseimMetrics, type SiameseimState, type SiameseimTrainConfig, initSiameseimState, siameseimStep } from '../ssl/index.js';
 import { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './siameseim/checkpoint.js';
@@ -26,7 +25,7 @@ import { encoderKnn, knnNeighbours, pixelKnn } from './siameseim/evaluate.js';
 import { type EvalRecord, type MetricsRecord, keepMetricsUpTo, writeCurves } from './siameseim/metrics.js';
 import { type Flags, RunError, outputDirectory, parseRunFlags, trainConfig } from './siameseim/run-config.js';
 import { appendJsonLine, writeFileAtomic } from './support/atomic-file.js';
-import { FlagError } from './support/cli.js';
+import { runIfScript } from './support/cli.js';
 import { loadMnist } from './support/mnist.js';
 import { progress } from './support/progress.js';
 
@@ -263,18 +262,4 @@ function checkFinite(metrics: SiameseimMetrics, step: number, lastCheckpoint: st
 const round = (value: number, decimals: number) => Number(value.toFixed(decimals));
 const percent = (value: number) => `${value.toFixed(2)} %`;
 
-/** Flags the user typed wrong or a run that cannot go on: the message alone. Anything else: the stack too. */
-export function describeFailure(error: unknown): string {
-  if (error instanceof FlagError || error instanceof RunError) return `siameseim-mnist: ${error.message}`;
-  return `siameseim-mnist: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
-    () => process.exit(process.exitCode ?? 0),
-    (error: unknown) => {
-      process.stderr.write(`${describeFailure(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runIfScript(import.meta.url, 'siameseim-mnist', main, [RunError]);

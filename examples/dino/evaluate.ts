@@ -4,22 +4,17 @@
  * initialisation), and raw pixels (784-d). Features are extracted in batches of `chunkSize` images,
  * outside every tape.
  */
-import { type Tensor, concat, reshape, sliceAxis, stopGradient } from '../../core/index.js';
+import { type Tensor, concat, sliceAxis, stopGradient } from '../../core/index.js';
 import { type VitConfig, type VitParams, vit } from '../../nn/index.js';
-import { featureSpread, weightedKnn } from '../../ssl/index.js';
+import { featureSpread } from '../../ssl/index.js';
+import { type KnnScore, knnScore, pixelKnnScore } from '../support/knn-score.js';
 import type { MnistSplit } from '../support/mnist.js';
 import { normalisePixels } from './data.js';
 
-export const knnNeighbours = 20;
-export const knnTemperature = 0.07;
+export { knnNeighbours } from '../support/knn-score.js';
+
 /** Images per forward pass of the evaluation: large enough for efficient matmuls, small enough for memory. */
 const chunkSize = 500;
-
-export interface KnnScore {
-  /** Accuracies in %. */
-  readonly top1: number;
-  readonly top5: number;
-}
 
 /** The normalised CLS feature [N, D] of `images` [N, 1, 28, 28] in [0, 1], no stochastic depth. */
 export function clsFeatures(backbone: VitParams, config: VitConfig, images: Tensor): Tensor {
@@ -33,21 +28,14 @@ export function clsFeatures(backbone: VitParams, config: VitConfig, images: Tens
   return parts.length === 1 ? parts[0] : concat(parts, 0);
 }
 
-export function knnScore(bankFeatures: Tensor, bank: MnistSplit, testFeatures: Tensor, test: MnistSplit): KnnScore {
-  const k = Math.min(knnNeighbours, bankFeatures.shape[0]);
-  const { top1, top5 } = weightedKnn(bankFeatures, bank.labels, testFeatures, { k, T: knnTemperature, numClasses: 10, testLabels: test.labels });
-  return { top1: top1 ?? NaN, top5: top5 ?? NaN };
-}
-
 /** k-NN of a backbone's CLS feature, and the spread of its test features (0 when every digit maps to one point). */
 export function backboneKnn(backbone: VitParams, config: VitConfig, bank: MnistSplit, test: MnistSplit): KnnScore & { featureStd: number } {
   const testFeatures = clsFeatures(backbone, config, test.images);
-  const score = knnScore(clsFeatures(backbone, config, bank.images), bank, testFeatures, test);
+  const score = knnScore(clsFeatures(backbone, config, bank.images), bank.labels, testFeatures, test.labels);
   return { ...score, featureStd: featureSpread(testFeatures) };
 }
 
 /** k-NN on the 784 raw grey levels in [0, 1]. */
 export function pixelKnn(bank: MnistSplit, test: MnistSplit): KnnScore {
-  const flat = (images: Tensor) => reshape(images, [images.shape[0], -1]);
-  return knnScore(flat(bank.images), bank, flat(test.images), test);
+  return pixelKnnScore(bank.images, bank.labels, test.images, test.labels);
 }

@@ -4,26 +4,17 @@
  * at its random initialisation, and raw pixels.
  */
 import type { Tensor } from '../../core/index.js';
-import { type SiameseimConfig, type SiameseimParams, weightedKnn } from '../../ssl/index.js';
+import type { SiameseimConfig, SiameseimParams } from '../../ssl/index.js';
+import { type KnnScore, knnScore } from '../support/knn-score.js';
 import { type KnnSets, normalisePixels } from './data.js';
 import { encoderFeatures, featuresInChunks, pixelFeatures } from './features.js';
 
-export const knnNeighbours = 20;
-export const knnTemperature = 0.07;
+export { knnNeighbours } from '../support/knn-score.js';
+
 /** Images per encoder call; small chunks keep the activations in cache. */
 const chunkSize = 32;
 
-export interface KnnScore {
-  /** Accuracies in %. */
-  readonly top1: number;
-  readonly top5: number;
-}
-
-function knn(bankFeatures: Tensor, testFeatures: Tensor, sets: KnnSets): KnnScore {
-  const k = Math.min(knnNeighbours, bankFeatures.shape[0]);
-  const { top1, top5 } = weightedKnn(bankFeatures, sets.bank.labels, testFeatures, { k, T: knnTemperature, numClasses: 10, testLabels: sets.test.labels });
-  return { top1: top1 ?? NaN, top5: top5 ?? NaN };
-}
+const knn = (bankFeatures: Tensor, testFeatures: Tensor, sets: KnnSets): KnnScore => knnScore(bankFeatures, sets.bank.labels, testFeatures, sets.test.labels);
 
 /**
  * k-NN of the encoder's CLS feature, and of its mean patch token from the same pass (images are

@@ -10,6 +10,7 @@
  *   const first = parseFlags(argv, spec);
  *   const flags = parseFlags(argv, spec, { defaults: presets[first.preset] });
  */
+import { pathToFileURL } from 'node:url';
 
 export type FlagSpec =
   | { type: 'integer' | 'number'; default: number; help: string; min?: number; max?: number }
@@ -138,4 +139,28 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length];
+}
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** One line for stderr: a `FlagError` or one of `userErrors` (the user's input or run went wrong) as its message alone, anything else with its stack. */
+export function describeFailure(program: string, error: unknown, userErrors: readonly ErrorClass[] = []): string {
+  if ([FlagError, ...userErrors].some((kind) => error instanceof kind)) return `${program}: ${(error as Error).message}`;
+  return `${program}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}
+
+/**
+ * Runs `main` with the command-line arguments when `moduleUrl` (the caller's `import.meta.url`) is the
+ * script node was started with, so the module can also be imported by tests: exits 0 (or with
+ * `process.exitCode`), or prints `describeFailure` and exits 1.
+ */
+export function runIfScript(moduleUrl: string, program: string, main: (argv: readonly string[]) => Promise<unknown>, userErrors: readonly ErrorClass[] = []): void {
+  if (process.argv[1] === undefined || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  main(process.argv.slice(2)).then(
+    () => process.exit(process.exitCode ?? 0),
+    (error: unknown) => {
+      process.stderr.write(`${describeFailure(program, error, userErrors)}\n`);
+      process.exit(1);
+    },
+  );
 }
