@@ -20,9 +20,9 @@ export const flagSpecs = {
   checkpointEvery: { type: 'integer', default: 100, min: 0, help: 'write the checkpoint every this many steps (0: only at the end)' },
   logEvery: { type: 'integer', default: 1, min: 1, help: 'write a train line to metrics.jsonl every this many steps' },
   set: { type: 'string', default: '', help: 'override preset keys, e.g. lr=0.001,outDim=256,globalScale=0.3:1,normLastLayer=false' },
-  trainLimit: { type: 'integer', default: 0, min: 0, help: 'train on a fixed random subset of this many digits (0: all 8,000)' },
+  trainLimit: { type: 'integer', default: 0, min: 0, help: 'train on a fixed random subset of this many digits (0: all 7,996)' },
   knnTrain: { type: 'integer', default: 0, min: 0, help: 'k-NN memory bank: a fixed random subset of this many train digits (0: all of them)' },
-  testLimit: { type: 'integer', default: 0, min: 0, help: 'evaluate on a fixed random subset of this many test digits (0: all 2,000)' },
+  testLimit: { type: 'integer', default: 0, min: 0, help: 'evaluate on a fixed random subset of this many test digits (0: all 2,004)' },
   stopAfter: { type: 'integer', default: 0, min: 0, help: 'stop with a checkpoint once this many steps are done, as an interrupted run would (0: run to --steps)' },
 } as const;
 
