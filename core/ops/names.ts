@@ -5,7 +5,7 @@
 export type OpName =
   // unary elementwise
   | 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'rsqrt' | 'square' | 'abs' | 'sign' | 'tanh'
-  | 'sigmoid' | 'relu' | 'erf' | 'gelu' | 'sin' | 'cos' | 'reciprocal' | 'powScalar'
+  | 'sigmoid' | 'relu' | 'erf' | 'gelu' | 'geluDerivative' | 'sin' | 'cos' | 'reciprocal' | 'powScalar'
   // binary elementwise (same shapes; the public functions broadcast first)
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
   // comparisons and selection

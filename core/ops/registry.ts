@@ -37,6 +37,7 @@ export const opTable: { readonly [Name in OpName]: OpDef<any, any, Name> } = {
   relu: unary.reluOp,
   erf: unary.erfOp,
   gelu: unary.geluOp,
+  geluDerivative: unary.geluDerivativeOp,
   sin: unary.sinOp,
   cos: unary.cosOp,
   reciprocal: unary.reciprocalOp,

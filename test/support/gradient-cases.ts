@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import * as tg from '../../core/index.js';
 import type { CheckGradsOptions, OpName, Tensor } from '../../core/index.js';
 import { type Shape, type ValueRange, broadcastPairArb, distinctTensor, nonScalarShapeArb, randomTensor, seedArb, shapeArb } from './draw.js';
+import { geluDerivative } from '../../core/ops/unary.js';
 
 export interface GradCase {
   readonly f: (...args: Tensor[]) => Tensor;
@@ -140,6 +141,7 @@ export const gradientCases: { readonly [Name in OpName]: fc.Arbitrary<GradCase> 
   relu: unaryCase(tg.relu, awayFromZero),
   erf: unaryCase(tg.erf, wide),
   gelu: unaryCase(tg.gelu, wide),
+  geluDerivative: unaryCase(geluDerivative, wide),
   sin: unaryCase(tg.sin, wide),
   cos: unaryCase(tg.cos, wide),
   reciprocal: unaryCase(tg.reciprocal, { min: 0.5, max: 2, symmetric: true }),
