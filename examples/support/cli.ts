@@ -78,6 +78,20 @@ export function parseFlags<const Specs extends FlagSpecs>(argv: readonly string[
   return values as FlagValues<Specs>;
 }
 
+/**
+ * `parseFlags` for a `main` that returns rather than exits: `--help` writes the help text with `write`
+ * and gives undefined.
+ */
+export function parseFlagsOrHelp<const Specs extends FlagSpecs>(
+  argv: readonly string[],
+  specs: Specs,
+  options: Omit<ParseFlagsOptions<Specs>, 'exit'> & { write: (text: string) => void },
+): FlagValues<Specs> | undefined {
+  let helpShown = false;
+  const values = parseFlags(argv, specs, { ...options, exit: () => (helpShown = true) });
+  return helpShown ? undefined : values;
+}
+
 /** The `--help` text: usage, then one line per flag with its type and default. */
 export function formatHelp(specs: FlagSpecs, options: { program?: string; description?: string } = {}): string {
   const rows = Object.entries(specs).map(([name, spec]) => [`${flagOf(name)} ${spec.type === 'boolean' ? '' : `<${describeType(spec)}>`}`.trimEnd(), `${spec.help} (default: ${spec.default})`]);

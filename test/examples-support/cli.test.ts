@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FlagError, formatHelp, parseFlags } from '../../examples/support/cli.js';
+import { FlagError, formatHelp, parseFlags, parseFlagsOrHelp } from '../../examples/support/cli.js';
 
 const spec = {
   steps: { type: 'integer', default: 3000, help: 'training steps', min: 1 },
@@ -56,5 +56,14 @@ describe('parseFlags', () => {
     expect(written).toMatch(/--steps <integer> +training steps \(default: 3000\)/);
     expect(written).toMatch(/--preset <default\|bench-vit-mnist> +a named configuration \(default: default\)/);
     expect(written).toMatch(/--plots +write PNG charts \(default: true\)/);
+  });
+
+  it('parseFlagsOrHelp gives undefined after --help instead of exiting, and the values otherwise', () => {
+    let written = '';
+    const write = (text: string) => (written += text);
+    expect(parseFlagsOrHelp(['--help'], spec, { write })).toBeUndefined();
+    expect(written).toBe(formatHelp(spec));
+    expect(parseFlagsOrHelp(['--steps', '7'], spec, { write })).toMatchObject({ steps: 7 });
+    expect(() => parseFlagsOrHelp(['--stepz', '7'], spec, { write })).toThrow(FlagError);
   });
 });
