@@ -19,6 +19,9 @@
  *   + initScale 8 instead of 4:                     600 steps 53.4 % (random 47.2 %; 300 steps 55.8 %)
  *   + lr 1.6e-2 instead of 8e-3:                    300 steps 52.7 % (150 steps 53.1 %; random 52.7 %): too high
  *   + depth 2 (half the cost a step), 1,000 steps: 57.8 % (random 50.1 %; 59.1 % at 250, 59.6 % at 500, then falling)
+ *   400-step screens side by side (2026-11-29, three at a time): default 58.2 % (55.6 % at 200);
+ *   localScale 0.2–0.5 59.4 % (59.3 % at 200); outDim 256 59.4 % (57.8 % at 200): +1.2 each, one seed,
+ *   inside the noise of 1,000 test digits (±1.5), so the default keeps DINO's values; worth a seeded repeat.
  * Steps: on the 2-core machine of 2026-11-29, slower than the one above (911 against 652 ms a step;
  * yesterday's code ran as slowly there), the default at 600 steps took 11 min 35 s (66.1 %, full bank;
  * 66.3 % at step 400), at 400 steps 7 min 58 s (64.6 %): 400 keeps `npm start` under 10 minutes.
