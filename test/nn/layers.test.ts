@@ -137,7 +137,7 @@ describe('MLPs', () => {
         expect(mlp(params, x).shape).toEqual([3, outF]);
         checkGrads((p, input) => mlp(p, input), [params, x], gradCheckOptions);
       }),
-      { numRuns: 10 },
+      { numRuns: 10, seed: 13 },
     );
   });
 });
@@ -148,10 +148,11 @@ describe('block', () => {
       fc.property(dim(2), fc.integer({ min: 2, max: 3 }), fc.constantFrom(1, 2), fc.constantFrom<'layerNorm' | 'batchNorm'>('layerNorm', 'batchNorm'), seedArb, (batch, tokens, heads, norm, seed) => {
         const d = 2 * heads;
         const params = randomizeParams(initBlock(key, { dim: d, numHeads: heads, mlpRatio: 2, norm, dtype: 'float64' }), seed);
-        const x = randomTensor([batch, tokens, d], seed + 1);
+        // tokens apart, so that BatchNorm over as few as two rows stays away from zero variance
+        const x = spreadTensor([batch, tokens, d], seed + 1, 1);
         checkGrads((p, input) => block(p, input, { numHeads: heads }), [params, x], gradCheckOptions);
       }),
-      { numRuns: 8 },
+      { numRuns: 8, seed: 12 },
     );
   });
 
