@@ -136,6 +136,9 @@ export const geluOp = elementwiseOp({
   vjp: (ct, { x }: X) => [mul(ct, geluDerivative(x))],
 });
 
+/** 1/√(2π), the normal density's factor (gpu.js kernels cannot read it: they spell it out). */
+const invSqrt2Pi = 1 / Math.sqrt(2 * Math.PI);
+
 /** gelu′(x) = Φ(x) + x φ(x), with φ(x) = e^(−x²/2)/√(2π): the backward pass of every MLP in a ViT. */
 export const geluDerivativeOp = elementwiseOp({
   name: 'geluDerivative', args: ['x'], save: keepX, helpers: [erfSeries, erfFloat32], constants: exactInFloat64,
@@ -151,13 +154,13 @@ export const geluDerivativeOp = elementwiseOp({
     const y = new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) {
       const v = x[i];
-      y[i] = 0.5 * (1 + erfFloat32(v * Math.SQRT1_2)) + v * 0.3989422804014327 * Math.exp(-0.5 * v * v);
+      y[i] = 0.5 * (1 + erfFloat32(v * Math.SQRT1_2)) + v * invSqrt2Pi * Math.exp(-0.5 * v * v);
     }
     return y;
   },
   // d gelu′(x) = (φ(x) + φ(x) − x² φ(x)) dx = φ(x)(2 − x²) dx, from primitives so every order works
   vjp: (ct, { x }: X) => {
-    const pdf = mul(exp(mul(square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    const pdf = mul(exp(mul(square(x), -0.5)), invSqrt2Pi);
     return [mul(ct, mul(pdf, sub(2, square(x))))];
   },
 });

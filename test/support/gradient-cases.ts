@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import * as tg from '../../core/index.js';
 import type { CheckGradsOptions, OpName, Tensor } from '../../core/index.js';
-import { type Shape, type ValueRange, broadcastPairArb, distinctTensor, nonScalarShapeArb, randomTensor, seedArb, shapeArb } from './draw.js';
 import { geluDerivative } from '../../core/ops/unary.js';
+import { type Shape, type ValueRange, broadcastPairArb, distinctTensor, nonScalarShapeArb, randomTensor, seedArb, shapeArb } from './draw.js';
 
 export interface GradCase {
   readonly f: (...args: Tensor[]) => Tensor;
