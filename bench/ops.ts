@@ -1,6 +1,7 @@
 /**
- * Eager per-op dispatch overhead on tiny tensors (µs per op) and matmul throughput (GFLOP/s) at 128³
- * and 512³, for each backend and gpu.js mode present. Medians of several runs, min and max beside.
+ * Eager per-op dispatch overhead on tiny tensors (µs per op), gelu over 2¹⁹ floats (the MLPs'
+ * transcendental cost, ms) and matmul throughput (GFLOP/s) at 128³ and 512³, for each backend and
+ * gpu.js mode present. Medians of several runs, min and max beside.
  * Run with `npm run bench`. Not a test: timings never go into the test suite.
  */
 import * as tg from '../core/index.js';
@@ -27,7 +28,7 @@ function time(repeats: number, body: () => void): Timing {
 
 const backends: BackendChoice[] = ['reference', ...tg.availableGpuModes()];
 
-const rows: string[][] = [['backend', 'dispatch µs/op (median [min–max])', 'matmul 128³ GFLOP/s', 'matmul 512³ GFLOP/s']];
+const rows: string[][] = [['backend', 'dispatch µs/op (median [min–max])', 'gelu 2¹⁹ ms', 'matmul 128³ GFLOP/s', 'matmul 512³ GFLOP/s']];
 const key = random.key(0);
 for (const backend of backends) {
   tg.setBackend(backend);
@@ -45,8 +46,10 @@ for (const backend of backends) {
     const t = time(repeats, () => void tg.matmul(x, y).dataSync());
     return `${((2 * n ** 3) / (t.median * 1e6)).toFixed(2)} [${((2 * n ** 3) / (t.max * 1e6)).toFixed(2)}–${((2 * n ** 3) / (t.min * 1e6)).toFixed(2)}]`;
   };
+  const geluInput = random.normal(key, [2 ** 19]);
+  const gelu = time(7, () => void tg.gelu(geluInput).dataSync());
   const label = backend === 'reference' ? 'reference (js)' : `gpujs ${backend}`;
-  rows.push([label, `${perOp(dispatch.median)} [${perOp(dispatch.min)}–${perOp(dispatch.max)}]`, gflops(128, 7), gflops(512, 3)]);
+  rows.push([label, `${perOp(dispatch.median)} [${perOp(dispatch.min)}–${perOp(dispatch.max)}]`, `${gelu.median.toFixed(1)} [${gelu.min.toFixed(1)}–${gelu.max.toFixed(1)}]`, gflops(128, 7), gflops(512, 3)]);
 }
 
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

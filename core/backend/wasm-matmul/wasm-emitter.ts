@@ -1,7 +1,7 @@
 /**
  * A small WebAssembly binary emitter, written from the WebAssembly core specification (binary format,
  * chapter 5) and its fixed-width SIMD extension: just the sections, instructions and encodings the
- * generated matmul kernels need. Functions are built as instruction streams with named control labels,
+ * generated matmul and elementwise kernels need. Functions are built as instruction streams with named control labels,
  * so branch depths are computed rather than counted by hand.
  */
 
@@ -161,6 +161,16 @@ export class FunctionBuilder {
     return this.simd(0x0c, ...bytes);
   }
   v128Zero(): this { return this.v128Const(new Array<number>(16).fill(0)); }
+  /** A v128 of four copies of the float32 nearest to `value`. */
+  f32x4Const(value: number): this {
+    const bytes = [...new Uint8Array(new Float32Array([value]).buffer)];
+    return this.v128Const([...bytes, ...bytes, ...bytes, ...bytes]);
+  }
+  /** A v128 of four copies of the i32 `value`. */
+  i32x4Const(value: number): this {
+    const bytes = [...new Uint8Array(new Int32Array([value]).buffer)];
+    return this.v128Const([...bytes, ...bytes, ...bytes, ...bytes]);
+  }
 
   // i32 arithmetic and comparisons
   i32Eqz(): this { return this.emit(0x45); }
@@ -184,8 +194,32 @@ export class FunctionBuilder {
   f32Mul(): this { return this.emit(0x94); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
+  f32x4Abs(): this { return this.simd(0xe0); }
   f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  /** Lane-wise minimum; NaN in either operand gives NaN. */
+  f32x4Min(): this { return this.simd(0xe8); }
+  f32x4Max(): this { return this.simd(0xe9); }
+  /** Rounds each lane to the nearest integer, ties to even. */
+  f32x4Nearest(): this { return this.simd(0x6a); }
+  /** Lane-wise a < b as all-ones or all-zeros masks. */
+  f32x4Lt(): this { return this.simd(0x43); }
+
+  // i32x4 and bitwise v128
+  i32x4Add(): this { return this.simd(0xae); }
+  /** Shifts every lane left by the i32 on top of the stack. */
+  i32x4Shl(): this { return this.simd(0xab); }
+  /** Arithmetic shift right of every lane by the i32 on top of the stack. */
+  i32x4ShrS(): this { return this.simd(0xac); }
+  i32x4Sub(): this { return this.simd(0xb1); }
+  /** f32 lanes to i32, truncating, saturating, NaN to 0. */
+  i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
+  v128And(): this { return this.simd(0x4e); }
+  v128Or(): this { return this.simd(0x50); }
+  /** Pops mask c, b, a; pushes (a & c) | (b & ~c). */
+  v128Bitselect(): this { return this.simd(0x52); }
 
   /** Emits `local += delta` for an i32 local. */
   addTo(index: number, delta: number): this {

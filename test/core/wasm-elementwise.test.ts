@@ -1,0 +1,61 @@
+/**
+ * The SIMD kernels behind float32 exp, gelu and gelu′ on gpu.js's CPU modes, against float64
+ * formulas: the series erf of core/ops/erf.ts and V8's Math.exp.
+ */
+import { describe, expect, it } from 'vitest';
+import { elementwiseKernelNames, wasmElementwise } from '../../core/backend/wasm-elementwise/index.js';
+import { wasmMatmulAvailable } from '../../core/backend/wasm-matmul/index.js';
+import { erfSeries } from '../../core/ops/erf.js';
+
+const exact = {
+  exp: (x: number) => Math.exp(x),
+  gelu: (x: number) => 0.5 * x * (1 + erfSeries(x * Math.SQRT1_2)),
+  geluDerivative: (x: number) => 0.5 * (1 + erfSeries(x * Math.SQRT1_2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
+};
+
+/** Every step of `step` from `from` to `to`, as float32; an odd count exercises the padded last vector. */
+function grid(from: number, to: number, step: number): Float32Array {
+  return Float32Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+}
+
+describe.runIf(wasmMatmulAvailable())('wasm SIMD elementwise kernels', () => {
+  it('exp is within 2e-7 relative of e^x wherever e^x is a normal float32', () => {
+    const x = grid(-87.3, 88.7, 0.00123);
+    expect(x.length % 4).not.toBe(0);
+    const y = wasmElementwise('exp', x)!;
+    expect(y.length).toBe(x.length);
+    let worst = 0;
+    x.forEach((v, i) => (worst = Math.max(worst, Math.abs(y[i] - exact.exp(v)) / exact.exp(v))));
+    expect(worst).toBeLessThan(2e-7);
+  });
+
+  it('exp rounds to 0 below the float32 range, to Infinity above, keeps NaN and is exact at 0', () => {
+    const y = wasmElementwise('exp', Float32Array.from([0, -104, -1e9, -Infinity, 88.8, 1e9, Infinity, NaN, -100]))!;
+    expect([...y.slice(0, 7)]).toEqual([1, 0, 0, 0, Infinity, Infinity, Infinity]);
+    expect(y[7]).toBeNaN();
+    // e^−100 is a float32 subnormal: right to within a subnormal step of 2^−149
+    expect(Math.abs(y[8] - Math.exp(-100))).toBeLessThanOrEqual(2 ** -149);
+  });
+
+  it('gelu and gelu′ stay within 1e-6 of the float64 formulas on [−10, 10]', () => {
+    const x = grid(-10, 10, 0.00037);
+    for (const name of ['gelu', 'geluDerivative'] as const) {
+      const y = wasmElementwise(name, x)!;
+      let worst = 0;
+      x.forEach((v, i) => (worst = Math.max(worst, Math.abs(y[i] - exact[name](v)) / Math.max(1, Math.abs(exact[name](v))))));
+      expect(worst, name).toBeLessThan(1e-6);
+    }
+  });
+
+  it('every kernel maps an empty input and each length 1…9 (partial vectors) element by element', () => {
+    for (const name of elementwiseKernelNames) {
+      expect(wasmElementwise(name, new Float32Array(0))!.length).toBe(0);
+      for (let n = 1; n <= 9; n++) {
+        const x = Float32Array.from({ length: n }, (_, i) => i / 3 - 1);
+        const y = wasmElementwise(name, x)!;
+        expect(y.length).toBe(n);
+        x.forEach((v, i) => expect(Math.abs(y[i] - exact[name](v))).toBeLessThan(1e-6));
+      }
+    }
+  });
+});
