@@ -76,7 +76,7 @@ const packageVersion = (JSON.parse(readFileSync(new URL('../package.json', impor
 await main<Tensor[]>(async (flags) => {
   const choice = (flags.backend ?? process.env.TAPEGRAD_BACKEND ?? 'gpujs') as BackendChoice;
   setBackend(choice);
-  if (flags.mode !== undefined && flags.mode !== 'eager') throw new Error(`tapegrad: mode ${flags.mode}: not implemented (dinoStep reads the loss and the clipping norms on the host, which core's trace-and-replay jit forbids)`);
+  if (flags.mode !== undefined && flags.mode !== 'eager') throw new Error(`tapegrad: mode ${flags.mode}: not implemented (dinoStep reads the loss and the clipping norms on the host, which core's trace-and-replay jit forbids, and its schedules are numbers a trace would bake in)`);
   checkResampleMatchesTapegrad();
   const info = backendInfo();
   return {
