@@ -35,6 +35,7 @@ export type { OpName } from './ops/names.js';
 export { mean, variance, logsumexp, type VarianceOptions } from './composites/statistics.js';
 export { softmax, logSoftmax } from './composites/softmax.js';
 export { layerNorm, l2Normalize, type LayerNormOptions } from './composites/normalization.js';
+export { standardize } from './ops/standardize.js';
 export { crossEntropy, type CrossEntropyOptions } from './composites/cross-entropy.js';
 export { expandDims, squeeze } from './composites/axes.js';
 export { stack, split } from './composites/concat.js';

@@ -1,8 +1,10 @@
-import { add, div, maximum, mul, sub } from '../ops/binary.js';
+import { add, div, maximum, mul } from '../ops/binary.js';
 import { sum } from '../ops/reduce.js';
-import { rsqrt, sqrt, square } from '../ops/unary.js';
+import { standardize } from '../ops/standardize.js';
+import { transpose } from '../ops/transpose.js';
+import { sqrt, square } from '../ops/unary.js';
+import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { mean, variance } from './statistics.js';
 
 export interface LayerNormOptions {
   /** Added to the variance before the square root (PyTorch's default 1e-5; DINO's ViT uses 1e-6). */
@@ -17,8 +19,11 @@ export interface LayerNormOptions {
  */
 export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, options: LayerNormOptions = {}): Tensor {
   const { eps = 1e-5, axis = -1 } = options;
-  const centred = sub(x, mean(x, { axis, keepDims: true }));
-  let y = mul(centred, rsqrt(add(variance(x, { axis, keepDims: true }), eps)));
+  const at = normalizeAxis('layerNorm', axis, x.rank);
+  const last = x.rank - 1;
+  // standardize works on the last axis: another axis is swapped there and back
+  const swap = x.shape.map((_, i) => (i === at ? last : i === last ? at : i));
+  let y = at === last ? standardize(x, eps) : transpose(standardize(transpose(x, swap), eps), swap);
   if (weight) y = mul(y, weight);
   if (bias) y = add(y, bias);
   return y;

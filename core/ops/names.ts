@@ -14,6 +14,8 @@ export type OpName =
   | 'sum' | 'max' | 'min'
   // linear algebra
   | 'matmul'
+  // normalisation
+  | 'standardize'
   // layout and indexing
   | 'identity' | 'reshape' | 'transpose' | 'broadcastTo' | 'slice' | 'flip' | 'pad' | 'concat' | 'take' | 'scatterAdd' | 'cast'
   // a user-defined vjp

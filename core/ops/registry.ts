@@ -14,6 +14,7 @@ import { padOp } from './pad.js';
 import { maxOp, minOp, sumOp } from './reduce.js';
 import { reshapeOp } from './reshape.js';
 import { sliceOp } from './slice.js';
+import { standardizeOp } from './standardize.js';
 import { transposeOp } from './transpose.js';
 import * as unary from './unary.js';
 import { whereOp } from './where.js';
@@ -58,6 +59,7 @@ export const opTable: { readonly [Name in OpName]: OpDef<any, any, Name> } = {
   max: maxOp,
   min: minOp,
   matmul: matmulOp,
+  standardize: standardizeOp,
   identity: identityOp,
   reshape: reshapeOp,
   transpose: transposeOp,

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import * as tg from '../../core/index.js';
 import type { CheckGradsOptions, OpName, Tensor } from '../../core/index.js';
+import { standardize } from '../../core/ops/standardize.js';
 import { geluDerivative } from '../../core/ops/unary.js';
 import { type Shape, type ValueRange, broadcastPairArb, distinctTensor, nonScalarShapeArb, randomTensor, seedArb, shapeArb } from './draw.js';
 
@@ -148,6 +149,8 @@ export const gradientCases: { readonly [Name in OpName]: fc.Arbitrary<GradCase> 
   powScalar: fc
     .tuple(shapeArb(), seedArb, fc.double({ min: -2, max: 3, noNaN: true }))
     .map(([shape, seed, exponent]): GradCase => ({ f: (x) => tg.powScalar(x, exponent), args: [randomTensor(shape, seed, positive)] })),
+  // rows of distinct values (0.1 apart at least), so each row's variance is well away from 0
+  standardize: fc.tuple(nonScalarShapeArb(), seedArb).map(([shape, seed]): GradCase => ({ f: (x) => standardize(x, 1e-5), args: [distinctTensor(shape, seed)] })),
   add: binaryCase(tg.add),
   sub: binaryCase(tg.sub),
   mul: binaryCase(tg.mul),
