@@ -30,9 +30,9 @@
  *   DINO's strong augmentations and its local crops carry what the default learns; no change beats it beyond noise.
  * Steps: on the 2-core machine of 2026-11-29, slower than the one above (911 against 652 ms a step;
  * yesterday's code ran as slowly there), the default at 600 steps took 11 min 35 s (66.1 %, full bank;
- * 66.3 % at step 400), at 400 steps 7 min 58 s (64.6 %). With the SIMD gelu and exp kernels (743 ms a
- * step) 500 steps took 8 min 1 s (65.3 %; 60.6 / 64.2 / 64.9 / 65.0 at steps 100–400): 500 keeps
- * `npm start` under 10 minutes with a margin for a busier machine.
+ * 66.3 % at step 400), at 400 steps 7 min 58 s (64.6 %). With the SIMD gelu and exp kernels and the
+ * one-op standardize (743 ms a step) 500 steps took 7 min 45 s (65.3 %; 60.6 / 64.2 / 64.9 / 65.0 at
+ * steps 100–400): 500 keeps `npm start` under 10 minutes with a margin for a busier machine.
  * Two changes carry it: BatchNorm in the head keeps the teacher's outputs apart across images, so
  * centering no longer drives them to uniform; larger block weights make the random CLS feature depend
  * on the image, so the first pseudo-labels carry something to distil. The gain in 10 minutes is
