@@ -17,6 +17,7 @@ import { rsqrt, square } from './unary.js';
 type Attrs = { eps: number };
 type Saved = { x: Tensor; y: Tensor };
 
+// the mean composite lives above the ops (core/composites); ops build their vjps from primitives only
 const lastAxisMean = (t: Tensor) => div(sum(t, { axis: -1, keepDims: true }), t.shape[t.rank - 1]);
 
 /** Each row (last axis) of `x`, two passes for the statistics and one for the output; float32 CPU modes. */
@@ -62,7 +63,9 @@ export const standardizeOp: OpDef<Attrs, Saved, 'standardize'> = {
     host: hostStandardize,
   }),
   save: ([x], y) => ({ x, y }),
-  // with y = x̂ and σ = √(var + eps) per row: dx = (ct − mean(ct) − y·mean(ct·y)) / σ
+  // with y = x̂ and σ = √(var + eps) per row: dx = (ct − mean(ct) − y·mean(ct·y)) / σ.
+  // σ is recomputed from x rather than saved: an op has one output, and a σ built from primitives
+  // keeps the vjp differentiable in x for higher orders
   vjp: (ct, { x, y }, { eps }) => {
     const centredX = sub(x, lastAxisMean(x));
     const rstd = rsqrt(add(lastAxisMean(square(centredX)), eps));

@@ -8,13 +8,10 @@
  */
 import { wasmMatmulAvailable } from '../wasm-matmul/index.js';
 import { emitModule } from '../wasm-matmul/wasm-emitter.js';
-import { type WasmMemory, webAssembly } from '../wasm-matmul/webassembly-api.js';
+import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../wasm-matmul/webassembly-api.js';
 import { type ElementwiseExports, type ElementwiseKernelName, elementwiseModule } from './kernels.js';
 
 export { type ElementwiseKernelName, elementwiseKernelNames } from './kernels.js';
-
-const pageBytes = 65536;
-const maximumPages = 16384; // 1 GiB: inputs and outputs of up to 128 Mi floats each
 
 interface Runtime {
   readonly memory: WasmMemory;
@@ -42,10 +39,7 @@ export function wasmElementwise(name: ElementwiseKernelName, x: Float32Array): F
   // whole vectors: the input is padded to a multiple of 4 lanes, the padding's results are dropped
   const vectors = Math.ceil(x.length / 4);
   const target = vectors * 16;
-  const bytes = 2 * target;
-  const current = run.memory.buffer.byteLength;
-  if (bytes > current) run.memory.grow(Math.ceil((bytes - current) / pageBytes));
-  if (run.heap.buffer !== run.memory.buffer) run.heap = new Float32Array(run.memory.buffer);
+  run.heap = growHeap(run.memory, run.heap, 2 * target);
   run.heap.set(x, 0);
   run.exports[name](0, target, vectors);
   return run.heap.slice(target / 4, target / 4 + x.length);

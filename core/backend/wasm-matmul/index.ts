@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { defaultKernelShape, generateMatmulModule, packedBytes, scratchTileBytes, type MatmulExports } from './kernel.js';
 import { ThreadPool, controlBytes, maximumChunks, maximumThreads, scratchBytesPerThread, type Chunk } from './pool.js';
 import { FunctionBuilder, emitModule } from './wasm-emitter.js';
-import { webAssembly, type WasmApi, type WasmMemory } from './webassembly-api.js';
+import { growHeap, maximumPages, pageBytes, webAssembly, type WasmApi, type WasmMemory } from './webassembly-api.js';
 
 export interface WasmMatmulOptions {
   /** Elements from one B matrix to the next in `b`; 0 shares one B across the batch. Default k·n. */
@@ -49,8 +49,6 @@ export interface WasmMatmulInfo {
   readonly threadThresholdFlops: number;
 }
 
-const pageBytes = 65536;
-const maximumPages = 16384; // 1 GiB
 const defaultThreadThresholdFlops = 4_000_000;
 const shape = defaultKernelShape;
 if (scratchTileBytes(shape) > scratchBytesPerThread) throw new Error('wasm-matmul: the kernel tile does not fit the scratch area');
@@ -118,9 +116,7 @@ function getRuntime(): Runtime {
 
 /** Grows the memory to at least `bytes` and returns a Float32Array over all of it. */
 function heapOf(run: Runtime, bytes: number): Float32Array {
-  const current = run.memory.buffer.byteLength;
-  if (bytes > current) run.memory.grow(Math.ceil((bytes - current) / pageBytes));
-  if (run.heap.length * 4 !== run.memory.buffer.byteLength) run.heap = new Float32Array(run.memory.buffer);
+  run.heap = growHeap(run.memory, run.heap, bytes);
   return run.heap;
 }
 

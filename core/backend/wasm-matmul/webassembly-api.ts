@@ -25,4 +25,19 @@ export interface WasmApi {
   readonly Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 }
 
+/** WebAssembly's page: memories grow by whole pages. */
+export const pageBytes = 65536;
+/** 1 GiB, the most memory a module of ours may grow to. */
+export const maximumPages = 16384;
+
+/**
+ * Grows `memory` to at least `bytes` and returns a Float32Array over all of it: `heap` itself while
+ * the memory has not grown (growing detaches or replaces the old buffer, so the view is remade).
+ */
+export function growHeap(memory: WasmMemory, heap: Float32Array, bytes: number): Float32Array {
+  const current = memory.buffer.byteLength;
+  if (bytes > current) memory.grow(Math.ceil((bytes - current) / pageBytes));
+  return heap.length * 4 === memory.buffer.byteLength ? heap : new Float32Array(memory.buffer);
+}
+
 export const webAssembly: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
