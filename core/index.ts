@@ -36,6 +36,7 @@ export { mean, variance, logsumexp, type VarianceOptions } from './composites/st
 export { softmax, logSoftmax } from './composites/softmax.js';
 export { layerNorm, l2Normalize, type LayerNormOptions } from './composites/normalization.js';
 export { standardize } from './ops/standardize.js';
+export { scaleShift } from './ops/scale-shift.js';
 export { crossEntropy, type CrossEntropyOptions } from './composites/cross-entropy.js';
 export { expandDims, squeeze } from './composites/axes.js';
 export { stack, split } from './composites/concat.js';

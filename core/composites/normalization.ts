@@ -1,5 +1,6 @@
 import { add, div, maximum, mul } from '../ops/binary.js';
 import { sum } from '../ops/reduce.js';
+import { scaleShift } from '../ops/scale-shift.js';
 import { standardize } from '../ops/standardize.js';
 import { transpose } from '../ops/transpose.js';
 import { sqrt, square } from '../ops/unary.js';
@@ -24,6 +25,8 @@ export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, options: La
   // standardize works on the last axis: another axis is swapped there and back
   const swap = x.shape.map((_, i) => (i === at ? last : i === last ? at : i));
   let y = at === last ? standardize(x, eps) : transpose(standardize(transpose(x, swap), eps), swap);
+  // the usual case, [D] vectors on the last axis, is one fused pass; others broadcast
+  if (weight && at === last && weight.rank === 1 && (!bias || bias.rank === 1)) return scaleShift(y, weight, bias);
   if (weight) y = mul(y, weight);
   if (bias) y = add(y, bias);
   return y;

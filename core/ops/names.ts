@@ -15,7 +15,7 @@ export type OpName =
   // linear algebra
   | 'matmul'
   // normalisation
-  | 'standardize'
+  | 'standardize' | 'scaleShift' | 'softmax' | 'logSoftmax'
   // layout and indexing
   | 'identity' | 'reshape' | 'transpose' | 'broadcastTo' | 'slice' | 'flip' | 'pad' | 'concat' | 'take' | 'scatterAdd' | 'cast'
   // a user-defined vjp

@@ -14,6 +14,8 @@ import { padOp } from './pad.js';
 import { maxOp, minOp, sumOp } from './reduce.js';
 import { reshapeOp } from './reshape.js';
 import { sliceOp } from './slice.js';
+import { scaleShiftOp } from './scale-shift.js';
+import { logSoftmaxOp, softmaxOp } from './softmax.js';
 import { standardizeOp } from './standardize.js';
 import { transposeOp } from './transpose.js';
 import * as unary from './unary.js';
@@ -60,6 +62,9 @@ export const opTable: { readonly [Name in OpName]: OpDef<any, any, Name> } = {
   min: minOp,
   matmul: matmulOp,
   standardize: standardizeOp,
+  scaleShift: scaleShiftOp,
+  softmax: softmaxOp,
+  logSoftmax: logSoftmaxOp,
   identity: identityOp,
   reshape: reshapeOp,
   transpose: transposeOp,

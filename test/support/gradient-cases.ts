@@ -5,6 +5,8 @@
 import fc from 'fast-check';
 import * as tg from '../../core/index.js';
 import type { CheckGradsOptions, OpName, Tensor } from '../../core/index.js';
+import { scaleShift } from '../../core/ops/scale-shift.js';
+import { logSoftmaxLastAxis, softmaxLastAxis } from '../../core/ops/softmax.js';
 import { standardize } from '../../core/ops/standardize.js';
 import { geluDerivative } from '../../core/ops/unary.js';
 import { type Shape, type ValueRange, broadcastPairArb, distinctTensor, nonScalarShapeArb, randomTensor, seedArb, shapeArb } from './draw.js';
@@ -151,6 +153,18 @@ export const gradientCases: { readonly [Name in OpName]: fc.Arbitrary<GradCase> 
     .map(([shape, seed, exponent]): GradCase => ({ f: (x) => tg.powScalar(x, exponent), args: [randomTensor(shape, seed, positive)] })),
   // rows of distinct values (0.1 apart at least), so each row's variance is well away from 0
   standardize: fc.tuple(nonScalarShapeArb(), seedArb).map(([shape, seed]): GradCase => ({ f: (x) => standardize(x, 1e-5), args: [distinctTensor(shape, seed)] })),
+  // with and without the shift, on x of any rank ≥ 1
+  scaleShift: fc.tuple(nonScalarShapeArb(), seedArb, fc.boolean()).map(([shape, seed, shifted]): GradCase => {
+    const vector = [shape[shape.length - 1]];
+    const vectors = [randomTensor(vector, seed + 1, wide), ...(shifted ? [randomTensor(vector, seed + 2, wide)] : [])];
+    return { f: (x, scale, shift) => scaleShift(x, scale, shift), args: [randomTensor(shape, seed, wide), ...vectors] };
+  }),
+  // weighted, so that a cotangent of ones (whose softmax vjp is exactly 0) still tests something
+  softmax: fc.tuple(nonScalarShapeArb(), seedArb).map(([shape, seed]): GradCase => {
+    const weights = randomTensor(shape, seed + 1, wide);
+    return { f: (x) => tg.mul(softmaxLastAxis(x), tg.cast(weights, x.dtype)), args: [randomTensor(shape, seed, wide)] };
+  }),
+  logSoftmax: fc.tuple(nonScalarShapeArb(), seedArb).map(([shape, seed]): GradCase => ({ f: logSoftmaxLastAxis, args: [randomTensor(shape, seed, wide)] })),
   add: binaryCase(tg.add),
   sub: binaryCase(tg.sub),
   mul: binaryCase(tg.mul),

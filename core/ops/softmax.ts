@@ -1,0 +1,126 @@
+/**
+ * softmax and log-softmax over the last axis, each as one primitive. Composed of ops, a softmax is
+ * a max, a broadcast copy, a subtraction, an exp, a sum, another broadcast copy and a division forward
+ * (the vjp of that division alone is five more ops); attention runs one per block on the largest
+ * tensors of a small ViT step, so as one op it is one row pass forward and a four-op vjp. The vjps
+ * are written with primitives, so every order of derivative works.
+ */
+import { wasmElementwise } from '../backend/wasm-elementwise/index.js';
+import { requireFloat } from '../dtype.js';
+import { ShapeError } from '../errors.js';
+import type { KernelThis } from '../kernel.js';
+import { type OpDef, type OutputType, apply } from '../op.js';
+import type { Tensor } from '../tensor.js';
+import { mul, sub } from './binary.js';
+import { sum } from './reduce.js';
+import { exp } from './unary.js';
+
+type Saved = { y: Tensor };
+
+const lastAxisSum = (t: Tensor) => sum(t, { axis: -1, keepDims: true });
+
+function inferLastAxis(op: string, [x]: readonly Tensor[]): OutputType {
+  requireFloat(op, 'x', x.dtype);
+  if (x.rank < 1) throw new ShapeError(`${op}: x is a scalar; it needs a last axis to normalise over`);
+  return { shape: x.shape, dtype: x.dtype };
+}
+
+/**
+ * x − rowmax(x) for every row of length d, and e^(x − rowmax) by the SIMD exp (V8's `Math.exp` costs
+ * 20–40 ns an element on the machines measured); null where WebAssembly SIMD is missing.
+ */
+function shiftedExp(x: Float32Array, d: number): { shifted: Float32Array; e: Float32Array } | null {
+  const shifted = new Float32Array(x.length);
+  for (let start = 0; start < x.length; start += d) {
+    let max = -Infinity;
+    for (let j = start; j < start + d; j++) if (x[j] > max) max = x[j];
+    for (let j = start; j < start + d; j++) shifted[j] = x[j] - max;
+  }
+  const e = wasmElementwise('exp', shifted);
+  return e && { shifted, e };
+}
+
+export const softmaxOp: OpDef<{}, Saved, 'softmax'> = {
+  name: 'softmax',
+  args: ['x'],
+  infer: (inputs) => inferLastAxis('softmax', inputs),
+  forward: ([x]) => ({
+    // one thread per element recomputes its row's max and sum: the oracle's form, not the fast one
+    kernel: function (this: KernelThis, x: Float32Array) {
+      const d = this.constants.d;
+      const start = Math.floor(this.thread.x / d) * d;
+      let max = x[start];
+      for (let j = 1; j < d; j++) {
+        max = Math.max(max, x[start + j]);
+      }
+      let total = 0.0;
+      for (let j = 0; j < d; j++) {
+        total += Math.exp(x[start + j] - max);
+      }
+      return Math.exp(x[this.thread.x] - max) / total;
+    },
+    constants: { d: x.shape[x.rank - 1] },
+    host: ([x], { d }) => {
+      const rows = shiftedExp(x, d);
+      if (!rows) return null;
+      const { e } = rows;
+      for (let start = 0; start < e.length; start += d) {
+        let total = 0;
+        for (let j = start; j < start + d; j++) total += e[j];
+        const scale = 1 / total;
+        for (let j = start; j < start + d; j++) e[j] *= scale;
+      }
+      return e;
+    },
+  }),
+  save: (_inputs, y) => ({ y }),
+  // dx = y ⊙ (ct − Σ ct ⊙ y), the sum over the row
+  vjp: (ct, { y }) => [mul(y, sub(ct, lastAxisSum(mul(ct, y))))],
+};
+
+export const logSoftmaxOp: OpDef<{}, Saved, 'logSoftmax'> = {
+  name: 'logSoftmax',
+  args: ['x'],
+  infer: (inputs) => inferLastAxis('logSoftmax', inputs),
+  forward: ([x]) => ({
+    kernel: function (this: KernelThis, x: Float32Array) {
+      const d = this.constants.d;
+      const start = Math.floor(this.thread.x / d) * d;
+      let max = x[start];
+      for (let j = 1; j < d; j++) {
+        max = Math.max(max, x[start + j]);
+      }
+      let total = 0.0;
+      for (let j = 0; j < d; j++) {
+        total += Math.exp(x[start + j] - max);
+      }
+      return x[this.thread.x] - max - Math.log(total);
+    },
+    constants: { d: x.shape[x.rank - 1] },
+    host: ([x], { d }) => {
+      const rows = shiftedExp(x, d);
+      if (!rows) return null;
+      const { shifted, e } = rows;
+      for (let start = 0; start < e.length; start += d) {
+        let total = 0;
+        for (let j = start; j < start + d; j++) total += e[j];
+        const logTotal = Math.log(total);
+        for (let j = start; j < start + d; j++) shifted[j] -= logTotal;
+      }
+      return shifted;
+    },
+  }),
+  save: (_inputs, y) => ({ y }),
+  // y = x − logΣe^x, so dx = ct − softmax(x) Σ ct = ct − e^y Σ ct
+  vjp: (ct, { y }) => [sub(ct, mul(exp(y), lastAxisSum(ct)))],
+};
+
+/** softmax over the last axis; x needs rank ≥ 1. `core/composites/softmax.ts` takes any axis. */
+export function softmaxLastAxis(x: Tensor): Tensor {
+  return apply(softmaxOp, [x], {});
+}
+
+/** log-softmax over the last axis; x needs rank ≥ 1. */
+export function logSoftmaxLastAxis(x: Tensor): Tensor {
+  return apply(logSoftmaxOp, [x], {});
+}
