@@ -6,7 +6,7 @@ import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { OpName } from './names.js';
 
-interface ElementwiseSpec<Name extends OpName, Attrs, Saved extends object> {
+export interface ElementwiseSpec<Name extends OpName, Attrs, Saved extends object> {
   readonly name: Name;
   readonly args: readonly string[];
   readonly kernel: KernelFunction;

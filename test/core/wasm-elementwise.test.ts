@@ -1,9 +1,10 @@
 /**
  * The SIMD kernels behind float32 exp, gelu and gelu′ on gpu.js's CPU modes, against float64
- * formulas: the series erf of core/ops/erf.ts and V8's Math.exp.
+ * formulas: the series erf of core/ops/erf.ts and V8's Math.exp; and the binary kernels (add, sub,
+ * mul, div over repeating windows) against float64 arithmetic rounded to float32, which is exact.
  */
 import { describe, expect, it } from 'vitest';
-import { elementwiseKernelNames, wasmElementwise } from '../../core/backend/wasm-elementwise/index.js';
+import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise } from '../../core/backend/wasm-elementwise/index.js';
 import { wasmMatmulAvailable } from '../../core/backend/wasm-matmul/index.js';
 import { erfSeries } from '../../core/ops/erf.js';
 
@@ -57,5 +58,29 @@ describe.runIf(wasmMatmulAvailable())('wasm SIMD elementwise kernels', () => {
         x.forEach((v, i) => expect(Math.abs(y[i] - exact[name](v))).toBeLessThan(1e-6));
       }
     }
+  });
+
+  it('binary kernels give the correctly rounded float32 result for every pair of periods that divide the size', () => {
+    const apply = { add: (p: number, q: number) => p + q, sub: (p: number, q: number) => p - q, mul: (p: number, q: number) => p * q, div: (p: number, q: number) => p / q };
+    const window = (length: number, seed: number) => Float32Array.from({ length }, (_, i) => Math.sin(seed + 1.7 * i) * 3 + (i % 2 ? 0.5 : -0.25));
+    // sizes with and without whole vectors; periods from a number (1) up to the whole size
+    for (const size of [1, 3, 12, 30, 37, 64, 210]) {
+      const periods = Array.from({ length: size }, (_, i) => i + 1).filter((p) => size % p === 0);
+      for (const name of binaryKernelNames) {
+        for (const periodA of periods) {
+          for (const periodB of periods) {
+            const a = window(periodA, 1);
+            const b = window(periodB, 2);
+            const y = wasmBinary(name, a, b, size)!;
+            expect(y.length).toBe(size);
+            for (let i = 0; i < size; i++) {
+              const expected = Math.fround(apply[name](a[i % periodA], b[i % periodB]));
+              if (y[i] !== expected) expect.fail(`${name} size ${size}, periods ${periodA}/${periodB}: element ${i} is ${y[i]}, expected ${expected}`);
+            }
+          }
+        }
+      }
+    }
+    expect(wasmBinary('add', new Float32Array(0), new Float32Array(0), 0)!.length).toBe(0);
   });
 });

@@ -5,17 +5,20 @@
  * (`npx tsx bench/ops.ts`: gelu over 2¹⁹ floats).
  *
  *   const y = wasmElementwise('gelu', x);   // null where the engine has no WebAssembly SIMD
+ *   const z = wasmBinary('add', x, bias, x.length);   // bias repeats along x, as in a broadcast
  */
 import { wasmMatmulAvailable } from '../wasm-matmul/index.js';
 import { emitModule } from '../wasm-matmul/wasm-emitter.js';
 import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../wasm-matmul/webassembly-api.js';
+import type { BinaryExports, BinaryKernelName } from './binary-kernels.js';
 import { type ElementwiseExports, type ElementwiseKernelName, elementwiseModule } from './kernels.js';
 
+export { type BinaryKernelName, binaryKernelNames } from './binary-kernels.js';
 export { type ElementwiseKernelName, elementwiseKernelNames } from './kernels.js';
 
 interface Runtime {
   readonly memory: WasmMemory;
-  readonly exports: ElementwiseExports;
+  readonly exports: ElementwiseExports & BinaryExports;
   heap: Float32Array;
 }
 
@@ -27,7 +30,7 @@ function getRuntime(): Runtime | undefined {
   if (!webAssembly || !wasmMatmulAvailable()) return undefined;
   const memory = new webAssembly.Memory({ initial: 1, maximum: maximumPages });
   const module = new webAssembly.Module(emitModule(elementwiseModule({ initialPages: 1, maximumPages })));
-  const exports = new webAssembly.Instance(module, { env: { memory } }).exports as unknown as ElementwiseExports;
+  const exports = new webAssembly.Instance(module, { env: { memory } }).exports as unknown as Runtime['exports'];
   runtime = { memory, exports, heap: new Float32Array(memory.buffer) };
   return runtime;
 }
@@ -43,4 +46,42 @@ export function wasmElementwise(name: ElementwiseKernelName, x: Float32Array): F
   run.heap.set(x, 0);
   run.exports[name](0, target, vectors);
   return run.heap.slice(target / 4, target / 4 + x.length);
+}
+
+const gcd = (p: number, q: number): number => (q === 0 ? p : gcd(q, p % q));
+
+/**
+ * Where one operand of a binary kernel sits in WebAssembly memory: its window repeated until it is a
+ * whole number of vectors (lcm(period, 4) elements), or, for an operand of the result's own size, the
+ * operand itself padded to whole vectors. Vector v then reads its four elements (4v … 4v + 3) mod period.
+ */
+function operandVectors(period: number, size: number): number {
+  if (period === size) return Math.ceil(size / 4);
+  return period / gcd(period, 4);
+}
+
+function placeOperand(heap: Float32Array, window: Float32Array, vectors: number, at: number): void {
+  if (window.length === 0) return;
+  for (let offset = 0; offset < vectors * 4; offset += window.length) heap.set(window.subarray(0, Math.min(window.length, vectors * 4 - offset)), at + offset);
+}
+
+/**
+ * a op b over a result of `size` float32 elements, where `a` and `b` are windows that repeat along it:
+ * element i is a[i mod a.length] op b[i mod b.length] (a length equal to `size` is an operand of the
+ * result's shape; each length divides `size`). Null where WebAssembly SIMD is missing.
+ */
+export function wasmBinary(name: BinaryKernelName, a: Float32Array, b: Float32Array, size: number): Float32Array | null {
+  const run = getRuntime();
+  if (!run) return null;
+  if (size === 0) return new Float32Array(0);
+  const count = Math.ceil(size / 4);
+  const aVectors = operandVectors(a.length, size);
+  const bVectors = operandVectors(b.length, size);
+  const bAt = aVectors * 4;
+  const targetAt = bAt + bVectors * 4;
+  run.heap = growHeap(run.memory, run.heap, (targetAt + count * 4) * 4);
+  placeOperand(run.heap, a, aVectors, 0);
+  placeOperand(run.heap, b, bVectors, bAt);
+  run.exports[name](0, aVectors, bAt * 4, bVectors, targetAt * 4, count);
+  return run.heap.slice(targetAt, targetAt + size);
 }

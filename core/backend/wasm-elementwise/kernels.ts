@@ -12,6 +12,7 @@
  * Both erf branches are computed and selected per lane, so the loop has no data-dependent branch.
  */
 import { FunctionBuilder, type ModuleDefinition } from '../wasm-matmul/wasm-emitter.js';
+import { binaryFunctions } from './binary-kernels.js';
 
 export type ElementwiseKernelName = 'exp' | 'gelu' | 'geluDerivative';
 export const elementwiseKernelNames: readonly ElementwiseKernelName[] = ['exp', 'gelu', 'geluDerivative'];
@@ -127,6 +128,6 @@ function kernelFunction(name: ElementwiseKernelName): FunctionBuilder {
 export function elementwiseModule(memory: { initialPages: number; maximumPages: number }): ModuleDefinition {
   return {
     memory: { module: 'env', name: 'memory', shared: false, ...memory },
-    functions: elementwiseKernelNames.map((name) => kernelFunction(name).definition()),
+    functions: [...elementwiseKernelNames.map(kernelFunction), ...binaryFunctions()].map((f) => f.definition()),
   };
 }
