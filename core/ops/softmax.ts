@@ -5,7 +5,7 @@
  * tensors of a small ViT step, so as one op it is one row pass forward and a four-op vjp. The vjps
  * are written with primitives, so every order of derivative works.
  */
-import { wasmElementwise } from '../backend/wasm-elementwise/index.js';
+import { wasmElementwiseWith } from '../backend/wasm-elementwise/index.js';
 import { requireFloat } from '../dtype.js';
 import { ShapeError } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
@@ -26,18 +26,15 @@ function inferLastAxis(op: string, [x]: readonly Tensor[]): OutputType {
 }
 
 /**
- * x − rowmax(x) for every row of length d, and e^(x − rowmax) by the SIMD exp (V8's `Math.exp` costs
- * 20–40 ns an element on the machines measured); null where WebAssembly SIMD is missing.
+ * Writes x − rowmax(x) for every row of length d into `shifted`; the SIMD exp then maps it in place
+ * of V8's `Math.exp`, which costs 20–40 ns an element on the machines measured.
  */
-function shiftedExp(x: Float32Array, d: number): { shifted: Float32Array; e: Float32Array } | null {
-  const shifted = new Float32Array(x.length);
+function shiftRows(x: Float32Array, d: number, shifted: Float32Array): void {
   for (let start = 0; start < x.length; start += d) {
     let max = -Infinity;
     for (let j = start; j < start + d; j++) if (x[j] > max) max = x[j];
     for (let j = start; j < start + d; j++) shifted[j] = x[j] - max;
   }
-  const e = wasmElementwise('exp', shifted);
-  return e && { shifted, e };
 }
 
 export const softmaxOp: OpDef<{}, Saved, 'softmax'> = {
@@ -60,18 +57,17 @@ export const softmaxOp: OpDef<{}, Saved, 'softmax'> = {
       return Math.exp(x[this.thread.x] - max) / total;
     },
     constants: { d: x.shape[x.rank - 1] },
-    host: ([x], { d }) => {
-      const rows = shiftedExp(x, d);
-      if (!rows) return null;
-      const { e } = rows;
-      for (let start = 0; start < e.length; start += d) {
-        let total = 0;
-        for (let j = start; j < start + d; j++) total += e[j];
-        const scale = 1 / total;
-        for (let j = start; j < start + d; j++) e[j] *= scale;
-      }
-      return e;
-    },
+    host: ([x], { d }, size) =>
+      wasmElementwiseWith('exp', size, (shifted) => shiftRows(x, d, shifted), (e) => {
+        const y = new Float32Array(size);
+        for (let start = 0; start < size; start += d) {
+          let total = 0;
+          for (let j = start; j < start + d; j++) total += e[j];
+          const scale = 1 / total;
+          for (let j = start; j < start + d; j++) y[j] = e[j] * scale;
+        }
+        return y;
+      }),
   }),
   save: (_inputs, y) => ({ y }),
   // dx = y ⊙ (ct − Σ ct ⊙ y), the sum over the row
@@ -97,18 +93,17 @@ export const logSoftmaxOp: OpDef<{}, Saved, 'logSoftmax'> = {
       return x[this.thread.x] - max - Math.log(total);
     },
     constants: { d: x.shape[x.rank - 1] },
-    host: ([x], { d }) => {
-      const rows = shiftedExp(x, d);
-      if (!rows) return null;
-      const { shifted, e } = rows;
-      for (let start = 0; start < e.length; start += d) {
-        let total = 0;
-        for (let j = start; j < start + d; j++) total += e[j];
-        const logTotal = Math.log(total);
-        for (let j = start; j < start + d; j++) shifted[j] -= logTotal;
-      }
-      return shifted;
-    },
+    host: ([x], { d }, size) =>
+      wasmElementwiseWith('exp', size, (shifted) => shiftRows(x, d, shifted), (e, shifted) => {
+        const y = new Float32Array(size);
+        for (let start = 0; start < size; start += d) {
+          let total = 0;
+          for (let j = start; j < start + d; j++) total += e[j];
+          const logTotal = Math.log(total);
+          for (let j = start; j < start + d; j++) y[j] = shifted[j] - logTotal;
+        }
+        return y;
+      }),
   }),
   save: (_inputs, y) => ({ y }),
   // y = x − logΣe^x, so dx = ct − softmax(x) Σ ct = ct − e^y Σ ct

@@ -37,15 +37,29 @@ function getRuntime(): Runtime | undefined {
 
 /** e^x, gelu(x) or gelu′(x) of every element of `x`, in float32; null where WebAssembly SIMD is missing. */
 export function wasmElementwise(name: ElementwiseKernelName, x: Float32Array): Float32Array | null {
+  return wasmElementwiseWith(name, x.length, (input) => input.set(x), (output) => output.slice());
+}
+
+/**
+ * The same kernels without the copies: `write` fills the `length` inputs in WebAssembly memory, the
+ * kernel maps them, and `read` sees the inputs and outputs there (views that the next call reuses,
+ * so it must copy what it keeps). softmax writes x − max straight in and normalises on the way out.
+ */
+export function wasmElementwiseWith<T>(
+  name: ElementwiseKernelName,
+  length: number,
+  write: (input: Float32Array) => void,
+  read: (output: Float32Array, input: Float32Array) => T,
+): T | null {
   const run = getRuntime();
   if (!run) return null;
   // whole vectors: the input is padded to a multiple of 4 lanes, the padding's results are dropped
-  const vectors = Math.ceil(x.length / 4);
+  const vectors = Math.ceil(length / 4);
   const target = vectors * 16;
   run.heap = growHeap(run.memory, run.heap, 2 * target);
-  run.heap.set(x, 0);
+  write(run.heap.subarray(0, length));
   run.exports[name](0, target, vectors);
-  return run.heap.slice(target / 4, target / 4 + x.length);
+  return read(run.heap.subarray(target / 4, target / 4 + length), run.heap.subarray(0, length));
 }
 
 const gcd = (p: number, q: number): number => (q === 0 ? p : gcd(q, p % q));
