@@ -1,4 +1,5 @@
 import ndarray, { type NdArray } from 'ndarray';
+import { wasmStridedCopy } from './backend/wasm-elementwise/index.js';
 import { type DType, type TypedArray, allocate, dtypeOfArray } from './dtype.js';
 import { ShapeError, formatShape } from './errors.js';
 import { type Shape, contiguousStrides, sizeOf } from './shape.js';
@@ -95,10 +96,15 @@ export function isContiguous(array: NdArray<TypedArray>): boolean {
 /** Row-major elements of an ndarray view, copying only when the view is not already contiguous. */
 export function contiguousData(array: NdArray<TypedArray>): TypedArray {
   if (isContiguous(array)) return array.data;
-  const out = allocate(dtypeOfArray(array.data), array.size);
   const { shape, stride, data } = array;
   // a number broadcast to a shape (every stride 0) is a fill, the commonest view by far
-  if (stride.every((s, d) => s === 0 || shape[d] <= 1)) return out.fill(data[array.offset]);
+  if (stride.every((s, d) => s === 0 || shape[d] <= 1)) return allocate(dtypeOfArray(data), array.size).fill(data[array.offset]);
+  // large float32 views (transposes, broadcast columns) copy in WebAssembly, several times faster
+  if (data instanceof Float32Array) {
+    const copied = wasmStridedCopy(data, shape, stride, array.offset);
+    if (copied) return copied;
+  }
+  const out = allocate(dtypeOfArray(data), array.size);
   const rank = shape.length;
   if (out.length === 0) return out;
   // walk the rows (every axis but the last) like an odometer, and copy each row in a tight loop

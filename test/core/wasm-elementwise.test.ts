@@ -1,10 +1,11 @@
 /**
  * The SIMD kernels behind float32 exp, gelu and gelu′ on gpu.js's CPU modes, against float64
  * formulas: the series erf of core/ops/erf.ts and V8's Math.exp; and the binary kernels (add, sub,
- * mul, div over repeating windows) against float64 arithmetic rounded to float32, which is exact.
+ * mul, div over repeating windows) against float64 arithmetic rounded to float32, which is exact;
+ * and the strided copy against a plain walk over the view.
  */
 import { describe, expect, it } from 'vitest';
-import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise } from '../../core/backend/wasm-elementwise/index.js';
+import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise, wasmStridedCopy } from '../../core/backend/wasm-elementwise/index.js';
 import { wasmMatmulAvailable } from '../../core/backend/wasm-matmul/index.js';
 import { erfSeries } from '../../core/ops/erf.js';
 
@@ -82,5 +83,47 @@ describe.runIf(wasmMatmulAvailable())('wasm SIMD elementwise kernels', () => {
       }
     }
     expect(wasmBinary('add', new Float32Array(0), new Float32Array(0), 0)!.length).toBe(0);
+  });
+
+  it('the strided copy equals a walk over the view for transposes, broadcasts, flips and slices of rank 1–6', () => {
+    /** The view's elements in row-major order, one index at a time. */
+    const walk = (data: Float32Array, shape: number[], stride: number[], offset: number) => {
+      const out: number[] = [];
+      const visit = (axis: number, at: number): void => {
+        if (axis === shape.length) return void out.push(data[at]);
+        for (let i = 0; i < shape[axis]; i++) visit(axis + 1, at + i * stride[axis]);
+      };
+      visit(0, offset);
+      return out;
+    };
+    let random = 7;
+    const next = (n: number) => ((random = (random * 1103515245 + 12345) % 2 ** 31), random % n);
+    let copied = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const rank = 1 + next(6);
+      const base = Array.from({ length: rank }, () => 1 + next([0, 9000, 150, 30, 14, 9, 7][rank]));
+      const size = base.reduce((p, q) => p * q, 1);
+      // a row-major array of `base`, then a permutation, stride-0 axes, flipped axes and a sliced start
+      const contiguous = base.map((_, axis) => base.slice(axis + 1).reduce((p, q) => p * q, 1));
+      const order = base.map((_, axis) => axis).sort(() => next(3) - 1);
+      const shape = order.map((axis) => base[axis]);
+      const stride = order.map((axis) => (next(6) === 0 ? 0 : contiguous[axis]));
+      let offset = 0;
+      stride.forEach((s, axis) => {
+        if (s !== 0 && next(4) === 0) {
+          offset += (shape[axis] - 1) * s;
+          stride[axis] = -s;
+        }
+      });
+      const data = Float32Array.from({ length: size + 3 }, (_, i) => i * 0.5 - 7);
+      const result = wasmStridedCopy(data, shape, stride, offset);
+      if (result === null) continue;
+      copied++;
+      const expected = walk(data, shape, stride, offset);
+      expect(result.length).toBe(expected.length);
+      result.forEach((v, i) => v !== expected[i] && expect.fail(`trial ${trial}, shape [${shape}], stride [${stride}]: element ${i} is ${v}, expected ${expected[i]}`));
+    }
+    // most trials must reach the kernel (the rest are under its size threshold or touch too wide a span)
+    expect(copied).toBeGreaterThan(100);
   });
 });

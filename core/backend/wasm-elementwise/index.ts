@@ -12,13 +12,14 @@ import { emitModule } from '../wasm-matmul/wasm-emitter.js';
 import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../wasm-matmul/webassembly-api.js';
 import type { BinaryExports, BinaryKernelName } from './binary-kernels.js';
 import { type ElementwiseExports, type ElementwiseKernelName, elementwiseModule } from './kernels.js';
+import { type StridedCopyExport, stridedCopyAxes } from './strided-copy-kernel.js';
 
 export { type BinaryKernelName, binaryKernelNames } from './binary-kernels.js';
 export { type ElementwiseKernelName, elementwiseKernelNames } from './kernels.js';
 
 interface Runtime {
   readonly memory: WasmMemory;
-  readonly exports: ElementwiseExports & BinaryExports;
+  readonly exports: ElementwiseExports & BinaryExports & { readonly stridedCopy: StridedCopyExport };
   heap: Float32Array;
 }
 
@@ -97,5 +98,66 @@ export function wasmBinary(name: BinaryKernelName, a: Float32Array, b: Float32Ar
   placeOperand(run.heap, a, aVectors, 0);
   placeOperand(run.heap, b, bVectors, bAt);
   run.exports[name](0, aVectors, bAt * 4, bVectors, targetAt * 4, count);
+  return run.heap.slice(targetAt, targetAt + size);
+}
+
+/** Copies of fewer elements stay in JavaScript, where a call's set-up would cost more than it saves. */
+const stridedCopyMinimum = 4096;
+
+/** Drops size-1 axes and merges each axis that continues the one before it (as rows continue a matrix). */
+function mergedAxes(shape: readonly number[], stride: readonly number[]): { sizes: number[]; strides: number[] } {
+  const sizes: number[] = [];
+  const strides: number[] = [];
+  shape.forEach((d, axis) => {
+    if (d === 1) return;
+    const last = sizes.length - 1;
+    if (last >= 0 && strides[last] === stride[axis] * d) {
+      sizes[last] *= d;
+      strides[last] = stride[axis];
+    } else {
+      sizes.push(d);
+      strides.push(stride[axis]);
+    }
+  });
+  return { sizes, strides };
+}
+
+/**
+ * The elements of a float32 view (`shape`, `stride` and `offset` into `data`, as ndarray keeps them)
+ * in row-major order, or null when the kernel does not apply: fewer than 4,096 elements, a view that
+ * touches a span of `data` over four times its size (copying the span in would cost more than it
+ * saves), or no SIMD. The kernel copies four axes; axes beyond them are walked here, one call each.
+ */
+export function wasmStridedCopy(data: Float32Array, shape: readonly number[], stride: readonly number[], offset: number): Float32Array | null {
+  const size = shape.reduce((total, d) => total * d, 1);
+  if (size < stridedCopyMinimum) return null;
+  const { sizes, strides } = mergedAxes(shape, stride);
+  let low = offset;
+  let high = offset;
+  sizes.forEach((d, axis) => (strides[axis] < 0 ? (low += (d - 1) * strides[axis]) : (high += (d - 1) * strides[axis])));
+  const span = high - low + 1;
+  if (span > 4 * size) return null;
+  const run = getRuntime();
+  if (!run) return null;
+  while (sizes.length < stridedCopyAxes) sizes.unshift(1), strides.unshift(0);
+  const outer = sizes.length - stridedCopyAxes;
+  const inner = sizes.slice(outer);
+  const innerStrides = strides.slice(outer).map((s) => s * 4);
+  const innerSize = inner.reduce((total, d) => total * d, 1);
+  const targetAt = Math.ceil(span / 4) * 4;
+  run.heap = growHeap(run.memory, run.heap, (targetAt + size) * 4);
+  run.heap.set(data.subarray(low, high + 1), 0);
+  const index = new Array<number>(outer).fill(0);
+  for (let block = 0, source = offset - low; block < size / innerSize; block++) {
+    run.exports.stridedCopy(source * 4, (targetAt + block * innerSize) * 4, ...inner, ...innerStrides);
+    // the outer axes as an odometer
+    for (let axis = outer - 1; axis >= 0; axis--) {
+      index[axis]++;
+      source += strides[axis];
+      if (index[axis] < sizes[axis]) break;
+      source -= strides[axis] * sizes[axis];
+      index[axis] = 0;
+    }
+  }
   return run.heap.slice(targetAt, targetAt + size);
 }
