@@ -1,5 +1,6 @@
 import { OptionError, ShapeError, formatShape } from '../errors.js';
-import type { KernelFunction, KernelThis } from '../kernel.js';
+import { wasmSum } from '../backend/wasm-elementwise/index.js';
+import type { HostKernel, KernelFunction, KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
 import { normalizeAxes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -22,7 +23,13 @@ const keptShape = (shape: readonly number[], axes: readonly number[]) => shape.m
  * values x[o, ·, i]. Reduced axes that sit next to each other already have this layout (a sum over the
  * batch axes, over the last axis); other sets are permuted to the end first (inner = 1).
  */
-function reduction<Name extends 'sum' | 'max' | 'min', Saved extends object>(name: Name, kernel: KernelFunction, save: OpDef<Attrs, Saved>['save'], vjp: OpDef<Attrs, Saved>['vjp']): OpDef<Attrs, Saved, Name> {
+function reduction<Name extends 'sum' | 'max' | 'min', Saved extends object>(
+  name: Name,
+  kernel: KernelFunction,
+  save: OpDef<Attrs, Saved>['save'],
+  vjp: OpDef<Attrs, Saved>['vjp'],
+  host?: HostKernel,
+): OpDef<Attrs, Saved, Name> {
   return {
     name,
     args: ['x'],
@@ -35,9 +42,9 @@ function reduction<Name extends 'sum' | 'max' | 'min', Saved extends object>(nam
     forward: ([x], { axes }) => {
       const length = sizeOf(axes.map((a) => x.shape[a]));
       const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
-      if (adjacent) return { kernel, constants: { length, inner: sizeOf(x.shape.slice(axes[axes.length - 1] + 1)) } };
+      if (adjacent) return { kernel, constants: { length, inner: sizeOf(x.shape.slice(axes[axes.length - 1] + 1)) }, host };
       const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-      return { kernel, constants: { length, inner: 1 }, args: [x.storage.transpose(...kept, ...axes)] };
+      return { kernel, constants: { length, inner: 1 }, args: [x.storage.transpose(...kept, ...axes)], host };
     },
     save,
     vjp,
@@ -59,6 +66,8 @@ export const sumOp = reduction<'sum', { inputShape: readonly number[] }>(
   ([x]) => ({ inputShape: x.shape }),
   // every summed element receives the cotangent of its sum
   (ct, { inputShape }, { axes }) => [broadcastTo(reshape(ct, keptShape(inputShape, axes)), inputShape)],
+  // CPU modes: SIMD sums that read the input once, front to back (wasm-elementwise/sum-kernels.ts)
+  ([x], { length, inner }) => wasmSum(x, length, inner),
 );
 
 type Extremum = { x: Tensor; y: Tensor };

@@ -2,10 +2,11 @@
  * The SIMD kernels behind float32 exp, gelu and gelu′ on gpu.js's CPU modes, against float64
  * formulas: the series erf of core/ops/erf.ts and V8's Math.exp; and the binary kernels (add, sub,
  * mul, div over repeating windows) against float64 arithmetic rounded to float32, which is exact;
- * and the strided copy against a plain walk over the view.
+ * the strided copy against a plain walk over the view; the sums against float32 sums in the order
+ * their header states, which they must match bit for bit.
  */
 import { describe, expect, it } from 'vitest';
-import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise, wasmStridedCopy } from '../../core/backend/wasm-elementwise/index.js';
+import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise, wasmStridedCopy, wasmSum } from '../../core/backend/wasm-elementwise/index.js';
 import { wasmMatmulAvailable } from '../../core/backend/wasm-matmul/index.js';
 import { erfSeries } from '../../core/ops/erf.js';
 
@@ -125,5 +126,33 @@ describe.runIf(wasmMatmulAvailable())('wasm SIMD elementwise kernels', () => {
     }
     // most trials must reach the kernel (the rest are under its size threshold or touch too wide a span)
     expect(copied).toBeGreaterThan(100);
+  });
+
+  it('sums over rows and within rows equal float32 sums taken in the documented order, bit for bit', () => {
+    const f = Math.fround;
+    for (const [outer, length, inner] of [[1, 1, 1], [3, 7, 1], [2, 4, 1], [5, 50, 1], [1, 1024, 1], [1, 3, 4], [4, 9, 8], [1, 3200, 192], [7, 1, 64]]) {
+      const x = Float32Array.from({ length: outer * length * inner }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 13)));
+      const y = wasmSum(x, length, inner)!;
+      expect(y.length).toBe(outer * inner);
+      for (let o = 0; o < outer; o++) {
+        for (let j = 0; j < inner; j++) {
+          let expected = 0;
+          if (inner === 1) {
+            // four lane partials over whole vectors, the lanes in order, then the remaining elements
+            const lanes = [0, 0, 0, 0];
+            const whole = length - (length % 4);
+            for (let r = 0; r < whole; r++) lanes[r % 4] = f(lanes[r % 4] + x[o * length + r]);
+            expected = f(f(f(lanes[0] + lanes[1]) + lanes[2]) + lanes[3]);
+            for (let r = whole; r < length; r++) expected = f(expected + x[o * length + r]);
+          } else {
+            for (let r = 0; r < length; r++) expected = f(expected + x[(o * length + r) * inner + j]);
+          }
+          const actual = y[o * inner + j];
+          if (actual !== expected) expect.fail(`[${outer}, ${length}, ${inner}]: output (${o}, ${j}) is ${actual}, expected ${expected}`);
+        }
+      }
+    }
+    // inner sizes the kernels do not cover are left to the caller
+    expect(wasmSum(new Float32Array(12), 2, 3)).toBeNull();
   });
 });

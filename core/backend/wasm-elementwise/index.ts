@@ -13,13 +13,14 @@ import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../wasm-ma
 import type { BinaryExports, BinaryKernelName } from './binary-kernels.js';
 import { type ElementwiseExports, type ElementwiseKernelName, elementwiseModule } from './kernels.js';
 import { type StridedCopyExport, stridedCopyAxes } from './strided-copy-kernel.js';
+import type { SumExports } from './sum-kernels.js';
 
 export { type BinaryKernelName, binaryKernelNames } from './binary-kernels.js';
 export { type ElementwiseKernelName, elementwiseKernelNames } from './kernels.js';
 
 interface Runtime {
   readonly memory: WasmMemory;
-  readonly exports: ElementwiseExports & BinaryExports & { readonly stridedCopy: StridedCopyExport };
+  readonly exports: ElementwiseExports & BinaryExports & SumExports & { readonly stridedCopy: StridedCopyExport };
   heap: Float32Array;
 }
 
@@ -160,4 +161,22 @@ export function wasmStridedCopy(data: Float32Array, shape: readonly number[], st
     }
   }
   return run.heap.slice(targetAt, targetAt + size);
+}
+
+/**
+ * Sums of `x` seen as [outer, length, inner] over its middle axis, `outer · inner` results: a sum over
+ * rows when inner is a multiple of 4, within rows when inner is 1. Null for other inner sizes, an
+ * empty axis, or no SIMD (the caller falls back to the kernel function).
+ */
+export function wasmSum(x: Float32Array, length: number, inner: number): Float32Array | null {
+  const outer = x.length / (length * inner);
+  if (!(length >= 1 && outer >= 1) || (inner !== 1 && inner % 4 !== 0)) return null;
+  const run = getRuntime();
+  if (!run) return null;
+  const targetAt = Math.ceil(x.length / 4) * 4;
+  run.heap = growHeap(run.memory, run.heap, (targetAt + outer * inner) * 4);
+  run.heap.set(x, 0);
+  if (inner === 1) run.exports.sumLast(0, targetAt * 4, outer, length);
+  else run.exports.sumMiddle(0, targetAt * 4, outer, length, inner / 4);
+  return run.heap.slice(targetAt, targetAt + outer * inner);
 }

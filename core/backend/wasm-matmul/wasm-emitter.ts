@@ -188,6 +188,7 @@ export class FunctionBuilder {
   i32Mul(): this { return this.emit(0x6c); }
   i32And(): this { return this.emit(0x71); }
   i32Shl(): this { return this.emit(0x74); }
+  i32ShrU(): this { return this.emit(0x76); }
 
   // f32 and f32x4
   f32Add(): this { return this.emit(0x92); }
