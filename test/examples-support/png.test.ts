@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { tensor } from '../../core/index.js';
 import { imageGrid, writePng } from '../../examples/support/png.js';
 import { createImage, fillRect } from '../../examples/support/raster.js';
@@ -10,6 +10,7 @@ import { createImage, fillRect } from '../../examples/support/raster.js';
 describe('writePng', () => {
   it('writes a PNG that pngjs reads back with the same size and pixels, leaving no temporary file', () => {
     const directory = mkdtempSync(join(tmpdir(), 'tapegrad-png-'));
+    onTestFinished(() => rmSync(directory, { recursive: true, force: true }));
     const image = createImage(7, 5, [10, 20, 30]);
     fillRect(image, 2, 1, 3, 2, [200, 100, 50, 128]);
     const path = join(directory, 'nested', 'picture.png');
