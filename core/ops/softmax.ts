@@ -37,26 +37,34 @@ function shiftRows(x: Float32Array, d: number, shifted: Float32Array): void {
   }
 }
 
+/**
+ * softmax (constant logarithm 0) or log-softmax (1) of one element: each thread recomputes its row's
+ * max and sum, the oracle's form, not the fast one.
+ */
+function rowSoftmaxKernel(this: KernelThis, x: Float32Array): number {
+  const d = this.constants.d;
+  const start = Math.floor(this.thread.x / d) * d;
+  let max = x[start];
+  for (let j = 1; j < d; j++) {
+    max = Math.max(max, x[start + j]);
+  }
+  let total = 0.0;
+  for (let j = 0; j < d; j++) {
+    total += Math.exp(x[start + j] - max);
+  }
+  if (this.constants.logarithm > 0) {
+    return x[this.thread.x] - max - Math.log(total);
+  }
+  return Math.exp(x[this.thread.x] - max) / total;
+}
+
 export const softmaxOp: OpDef<{}, Saved, 'softmax'> = {
   name: 'softmax',
   args: ['x'],
   infer: (inputs) => inferLastAxis('softmax', inputs),
   forward: ([x]) => ({
-    // one thread per element recomputes its row's max and sum: the oracle's form, not the fast one
-    kernel: function (this: KernelThis, x: Float32Array) {
-      const d = this.constants.d;
-      const start = Math.floor(this.thread.x / d) * d;
-      let max = x[start];
-      for (let j = 1; j < d; j++) {
-        max = Math.max(max, x[start + j]);
-      }
-      let total = 0.0;
-      for (let j = 0; j < d; j++) {
-        total += Math.exp(x[start + j] - max);
-      }
-      return Math.exp(x[this.thread.x] - max) / total;
-    },
-    constants: { d: x.shape[x.rank - 1] },
+    kernel: rowSoftmaxKernel,
+    constants: { d: x.shape[x.rank - 1], logarithm: 0 },
     host: ([x], { d }, size) =>
       wasmElementwiseWith('exp', size, (shifted) => shiftRows(x, d, shifted), (e) => {
         const y = new Float32Array(size);
@@ -79,20 +87,8 @@ export const logSoftmaxOp: OpDef<{}, Saved, 'logSoftmax'> = {
   args: ['x'],
   infer: (inputs) => inferLastAxis('logSoftmax', inputs),
   forward: ([x]) => ({
-    kernel: function (this: KernelThis, x: Float32Array) {
-      const d = this.constants.d;
-      const start = Math.floor(this.thread.x / d) * d;
-      let max = x[start];
-      for (let j = 1; j < d; j++) {
-        max = Math.max(max, x[start + j]);
-      }
-      let total = 0.0;
-      for (let j = 0; j < d; j++) {
-        total += Math.exp(x[start + j] - max);
-      }
-      return x[this.thread.x] - max - Math.log(total);
-    },
-    constants: { d: x.shape[x.rank - 1] },
+    kernel: rowSoftmaxKernel,
+    constants: { d: x.shape[x.rank - 1], logarithm: 1 },
     host: ([x], { d }, size) =>
       wasmElementwiseWith('exp', size, (shifted) => shiftRows(x, d, shifted), (e, shifted) => {
         const y = new Float32Array(size);

@@ -11,7 +11,7 @@
  *       then the lanes and the length mod 4 remaining elements in order; a different float32
  *       rounding than a sequential sum, within the tolerance of the kernel tests.
  *
- * Addresses are in bytes; outer, length and innerVectors must be at least 1.
+ * Addresses are in bytes; outer, length and innerVectors must be at least 1 (`wasmSum` checks).
  */
 import { FunctionBuilder } from '../wasm-matmul/wasm-emitter.js';
 
@@ -20,12 +20,15 @@ export type SumExports = {
   readonly sumLast: (source: number, target: number, outer: number, length: number) => void;
 };
 
-/** Counts `counter` down from its value to 0, running `body` each time; the counter must start ≥ 1. */
+/** Counts `counter` down from its value to 0, running `body` each time (not at all from 0). */
 function repeat(f: FunctionBuilder, counter: number, body: () => void): void {
-  f.loop((next) => {
-    body();
-    f.addTo(counter, -1);
-    f.get(counter).brIf(next);
+  f.block((none) => {
+    f.get(counter).i32Eqz().brIf(none);
+    f.loop((next) => {
+      body();
+      f.addTo(counter, -1);
+      f.get(counter).brIf(next);
+    });
   });
 }
 
@@ -61,22 +64,16 @@ function sumLast(): FunctionBuilder {
   repeat(f, outer, () => {
     f.v128Zero().set(partial);
     f.get(length).i32Const(2).i32ShrU().set(count);
-    f.block((none) => {
-      f.get(count).i32Eqz().brIf(none);
-      repeat(f, count, () => {
-        f.get(partial).get(source).v128Load().f32x4Add().set(partial);
-        f.addTo(source, 16);
-      });
+    repeat(f, count, () => {
+      f.get(partial).get(source).v128Load().f32x4Add().set(partial);
+      f.addTo(source, 16);
     });
     f.get(partial).f32x4ExtractLane(0).get(partial).f32x4ExtractLane(1).f32Add();
     f.get(partial).f32x4ExtractLane(2).f32Add().get(partial).f32x4ExtractLane(3).f32Add().set(total);
     f.get(length).i32Const(3).i32And().set(count);
-    f.block((none) => {
-      f.get(count).i32Eqz().brIf(none);
-      repeat(f, count, () => {
-        f.get(total).get(source).f32Load().f32Add().set(total);
-        f.addTo(source, 4);
-      });
+    repeat(f, count, () => {
+      f.get(total).get(source).f32Load().f32Add().set(total);
+      f.addTo(source, 4);
     });
     f.get(target).get(total).f32Store();
     f.addTo(target, 4);
