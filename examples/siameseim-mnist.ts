@@ -4,7 +4,7 @@
  * Modeling for Self-Supervised Vision Representation Learning", CVPR 2023). `--variant mim` and
  * `--variant id` train the two baselines the paper argues against on the same data and budget.
  *
- *   npx tsx examples/siameseim-mnist.ts                       # about 8 minutes on 2 cores
+ *   npx tsx examples/siameseim-mnist.ts                       # about 5 minutes on 2 cores
  *   npx tsx examples/siameseim-mnist.ts --variant mim
  *   npx tsx examples/siameseim-mnist.ts --resume              # continue runs/siameseim-siameseim
  *   npx tsx examples/siameseim-mnist.ts --help
