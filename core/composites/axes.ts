@@ -1,5 +1,6 @@
 import { ShapeError, formatShape } from '../errors.js';
 import { reshape } from '../ops/reshape.js';
+import { transpose } from '../ops/transpose.js';
 import { normalizeAxes, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
@@ -16,4 +17,16 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
     if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of x ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
   });
   return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
+}
+
+/**
+ * Applies `lastAxisOp`, an op that works on the last axis (standardize, softmax), along `axis`:
+ * another axis is swapped to the last and back.
+ */
+export function alongAxis(op: string, lastAxisOp: (x: Tensor) => Tensor, x: Tensor, axis: number): Tensor {
+  const at = normalizeAxis(op, axis, x.rank);
+  const last = x.rank - 1;
+  if (at === last) return lastAxisOp(x);
+  const swap = x.shape.map((_, i) => (i === at ? last : i === last ? at : i));
+  return transpose(lastAxisOp(transpose(x, swap)), swap);
 }

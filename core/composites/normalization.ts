@@ -2,10 +2,10 @@ import { add, div, maximum, mul } from '../ops/binary.js';
 import { sum } from '../ops/reduce.js';
 import { scaleShift } from '../ops/scale-shift.js';
 import { standardize } from '../ops/standardize.js';
-import { transpose } from '../ops/transpose.js';
 import { sqrt, square } from '../ops/unary.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { alongAxis } from './axes.js';
 
 export interface LayerNormOptions {
   /** Added to the variance before the square root (PyTorch's default 1e-5; DINO's ViT uses 1e-6). */
@@ -20,13 +20,10 @@ export interface LayerNormOptions {
  */
 export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, options: LayerNormOptions = {}): Tensor {
   const { eps = 1e-5, axis = -1 } = options;
-  const at = normalizeAxis('layerNorm', axis, x.rank);
-  const last = x.rank - 1;
-  // standardize works on the last axis: another axis is swapped there and back
-  const swap = x.shape.map((_, i) => (i === at ? last : i === last ? at : i));
-  let y = at === last ? standardize(x, eps) : transpose(standardize(transpose(x, swap), eps), swap);
+  let y = alongAxis('layerNorm', (t) => standardize(t, eps), x, axis);
   // the usual case, [D] vectors on the last axis, is one fused pass; others broadcast
-  if (weight && at === last && weight.rank === 1 && (!bias || bias.rank === 1)) return scaleShift(y, weight, bias);
+  const lastAxis = normalizeAxis('layerNorm', axis, x.rank) === x.rank - 1;
+  if (weight && lastAxis && weight.rank === 1 && (!bias || bias.rank === 1)) return scaleShift(y, weight, bias);
   if (weight) y = mul(y, weight);
   if (bias) y = add(y, bias);
   return y;

@@ -58,6 +58,28 @@ function rowSoftmaxKernel(this: KernelThis, x: Float32Array): number {
   return Math.exp(x[this.thread.x] - max) / total;
 }
 
+/**
+ * The same on the CPU modes: x − rowmax written straight into WebAssembly memory, the SIMD exp, then
+ * each row's sum and the output (e/Σ, or x − max − log Σ) on the way out.
+ */
+function hostRowSoftmax([x]: readonly Float32Array[], { d, logarithm }: Readonly<Record<string, number>>, size: number): Float32Array | null {
+  return wasmElementwiseWith('exp', size, (shifted) => shiftRows(x, d, shifted), (e, shifted) => {
+    const y = new Float32Array(size);
+    for (let start = 0; start < size; start += d) {
+      let total = 0;
+      for (let j = start; j < start + d; j++) total += e[j];
+      if (logarithm > 0) {
+        const logTotal = Math.log(total);
+        for (let j = start; j < start + d; j++) y[j] = shifted[j] - logTotal;
+      } else {
+        const scale = 1 / total;
+        for (let j = start; j < start + d; j++) y[j] = e[j] * scale;
+      }
+    }
+    return y;
+  });
+}
+
 export const softmaxOp: OpDef<{}, Saved, 'softmax'> = {
   name: 'softmax',
   args: ['x'],
@@ -65,17 +87,7 @@ export const softmaxOp: OpDef<{}, Saved, 'softmax'> = {
   forward: ([x]) => ({
     kernel: rowSoftmaxKernel,
     constants: { d: x.shape[x.rank - 1], logarithm: 0 },
-    host: ([x], { d }, size) =>
-      wasmElementwiseWith('exp', size, (shifted) => shiftRows(x, d, shifted), (e) => {
-        const y = new Float32Array(size);
-        for (let start = 0; start < size; start += d) {
-          let total = 0;
-          for (let j = start; j < start + d; j++) total += e[j];
-          const scale = 1 / total;
-          for (let j = start; j < start + d; j++) y[j] = e[j] * scale;
-        }
-        return y;
-      }),
+    host: hostRowSoftmax,
   }),
   save: (_inputs, y) => ({ y }),
   // dx = y ⊙ (ct − Σ ct ⊙ y), the sum over the row
@@ -89,17 +101,7 @@ export const logSoftmaxOp: OpDef<{}, Saved, 'logSoftmax'> = {
   forward: ([x]) => ({
     kernel: rowSoftmaxKernel,
     constants: { d: x.shape[x.rank - 1], logarithm: 1 },
-    host: ([x], { d }, size) =>
-      wasmElementwiseWith('exp', size, (shifted) => shiftRows(x, d, shifted), (e, shifted) => {
-        const y = new Float32Array(size);
-        for (let start = 0; start < size; start += d) {
-          let total = 0;
-          for (let j = start; j < start + d; j++) total += e[j];
-          const logTotal = Math.log(total);
-          for (let j = start; j < start + d; j++) y[j] = shifted[j] - logTotal;
-        }
-        return y;
-      }),
+    host: hostRowSoftmax,
   }),
   save: (_inputs, y) => ({ y }),
   // y = x − logΣe^x, so dx = ct − softmax(x) Σ ct = ct − e^y Σ ct
