@@ -24,7 +24,9 @@ export type Forward =
       /** A faster float32 host implementation that CPU modes may run instead of the kernel. */
       readonly host?: HostKernel;
     }
-  | { readonly view: NdArray<TypedArray> };
+  | { readonly view: NdArray<TypedArray> }
+  /** Values the op computed on the host from its inputs (random draws hash their key there). */
+  | { readonly values: TypedArray };
 
 /**
  * One primitive op: its shape rule, its forward (a gpu.js kernel with flat indices, or a view),
@@ -57,6 +59,8 @@ function run<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: reado
   let storage: NdArray<TypedArray>;
   if ('view' in forward) {
     storage = forward.view;
+  } else if ('values' in forward) {
+    storage = ndarray(forward.values, [...out.shape]);
   } else {
     const args = (forward.args ?? inputs.map((t) => t.storage)).map(contiguousData);
     const data = currentBackend().run({

@@ -11,9 +11,13 @@
  * `randint`, `permutation` and `truncatedNormal` use their own constructions, documented on each.
  *
  * Everything runs on the host in plain JavaScript, so a key gives the same numbers whatever backend
- * `setBackend` selected.
+ * `setBackend` selected. Every draw is one `randomDraw` op with the key as its input, hashed inside
+ * the op: the key's value is read only there, so `jit` can trace code that draws (it replays the draw
+ * with the next call's key).
  */
 import { type DType, allocate, checkDType } from './dtype.js';
+import { apply } from './op.js';
+import { type Sampler, randomDrawOp } from './ops/random-draw.js';
 import { DTypeError, OptionError, ShapeError, formatShape } from './errors.js';
 import { type Shape, sizeOf } from './shape.js';
 import { erfinv, normalCdf, normalQuantile } from './special.js';
@@ -86,14 +90,19 @@ function keyFromWords(high: number, low: number): Key {
   return fromData(Int32Array.of(high | 0, low | 0), [2]);
 }
 
-function keyWords(fn: string, value: unknown): [number, number] {
+/** Checks that `value` is a key (metadata only: its words are read inside the draw). */
+function checkKey(fn: string, value: unknown): Key {
   if (!(value instanceof Tensor)) {
     throw new OptionError(`${fn}: key must be a key tensor from random.key, split or foldIn, got ${typeof value}`);
   }
   if (value.dtype !== 'int32') throw new DTypeError(`${fn}: key must be an int32 tensor, got ${value.dtype}`);
   if (value.shape.length !== 1 || value.shape[0] !== 2) throw new ShapeError(`${fn}: key must have shape [2], got ${formatShape(value.shape)}`);
-  const data = value.dataSync();
-  return [data[0] >>> 0, data[1] >>> 0];
+  return value;
+}
+
+/** One `randomDraw` op: `sample` gets the key's words when the op runs. */
+function draw(sampler: string, key: Key, shape: Shape, dtype: DType, sample: Sampler): Tensor {
+  return apply(randomDrawOp, [key], { sampler, shape: [...shape], dtype, sample });
 }
 
 /** A key from an integer seed with |seed| ≤ 2^53: [high, low] 32-bit words of its 64-bit two's complement. */
@@ -107,28 +116,36 @@ export function key(seed: number): Key {
 
 /** `num` new keys: key i is words 2i, 2i+1 of `randomBits(key, 2·num)` (JAX's original split). */
 export function split(key: Key, num = 2): Key[] {
-  const [k0, k1] = keyWords('split', key);
+  checkKey('split', key);
   checkCount('split', 'num', num);
-  const bits = hashCounters(k0, k1, 2 * num);
-  return Array.from({ length: num }, (_, i) => keyFromWords(bits[2 * i], bits[2 * i + 1]));
+  // one draw per new key, so that each is an op of its own (each hashes all 2·num words: num is small)
+  return Array.from({ length: num }, (_, i) =>
+    draw('split', key, [2], 'int32', (k0, k1) => {
+      const bits = hashCounters(k0, k1, 2 * num);
+      return Int32Array.of(bits[2 * i] | 0, bits[2 * i + 1] | 0);
+    }),
+  );
 }
 
 /** A new key from `key` and an integer in [−2^31, 2^32), taken modulo 2^32: threefry of counter (0, data). */
 export function foldIn(key: Key, data: number): Key {
-  const [k0, k1] = keyWords('foldIn', key);
+  checkKey('foldIn', key);
   if (typeof data !== 'number' || !Number.isInteger(data) || data < -(2 ** 31) || data >= 2 ** 32) {
     throw new OptionError(`foldIn: data must be an integer in [-2^31, 2^32), got ${String(data)}`);
   }
-  const out = new Uint32Array(2);
-  threefryBlock(k0, k1, 0, data >>> 0, out, 0, 1);
-  return keyFromWords(out[0], out[1]);
+  return draw('foldIn', key, [2], 'int32', (k0, k1) => {
+    const out = new Uint32Array(2);
+    threefryBlock(k0, k1, 0, data >>> 0, out, 0, 1);
+    return new Int32Array(out.buffer);
+  });
 }
 
 /** `count` uint32 words from `key` in JAX's layout (see `hashCounters`). Internal; exported for tests. */
 export function randomBits(key: Key, count: number): Uint32Array {
-  const [k0, k1] = keyWords('randomBits', key);
+  checkKey('randomBits', key);
   checkCount('randomBits', 'count', count);
-  return hashCounters(k0, k1, count);
+  const data = key.dataSync();
+  return hashCounters(data[0] >>> 0, data[1] >>> 0, count);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,22 +163,28 @@ export interface UniformOptions {
  * as JAX does; results are clamped so that rounding never reaches maxval nor falls below minval.
  */
 export function uniform(key: Key, shape: Shape, options: UniformOptions = {}): Tensor {
-  const words = keyWords('uniform', key);
+  checkKey('uniform', key);
   const size = checkShapeArgument('uniform', shape);
   const dtype = floatDType('uniform', options.dtype ?? 'float32');
   const minval = finite('uniform', 'minval', options.minval ?? 0);
   const maxval = finite('uniform', 'maxval', options.maxval ?? 1);
   if (!(minval < maxval)) throw new OptionError(`uniform: minval must be less than maxval, got minval ${minval}, maxval ${maxval}`);
-  return fromData(uniformValues('uniform', words, size, dtype, minval, maxval), shape);
+  const sample = uniformSampler('uniform', size, dtype, minval, maxval);
+  return draw('uniform', key, shape, dtype, sample);
 }
 
-function uniformValues(fn: string, [k0, k1]: [number, number], size: number, dtype: FloatDType, minval: number, maxval: number): Float32Array | Float64Array {
+/** Checks the bounds now, and returns the sampler the draw will run. */
+function uniformSampler(fn: string, size: number, dtype: FloatDType, minval: number, maxval: number): (k0: number, k1: number) => Float32Array | Float64Array {
   const lowest = nearestInside(minval, dtype, 'above', false);
   const highest = nearestInside(maxval, dtype, 'below', true);
   if (!(lowest <= highest)) throw new OptionError(`${fn}: no ${dtype} value lies in [minval, maxval) = [${minval}, ${maxval})`);
   const low = roundTo(dtype, minval);
   const span = roundTo(dtype, roundTo(dtype, maxval) - low);
   if (!Number.isFinite(span)) throw new OptionError(`${fn}: maxval - minval must be finite in ${dtype}, got ${maxval} - ${minval}`);
+  return (k0, k1) => uniformValues(k0, k1, size, dtype, low, span, lowest, highest);
+}
+
+function uniformValues(k0: number, k1: number, size: number, dtype: FloatDType, low: number, span: number, lowest: number, highest: number): Float32Array | Float64Array {
   const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
   const bits = hashCounters(k0, k1, dtype === 'float32' ? size : 2 * size);
   for (let i = 0; i < size; i++) {
@@ -186,16 +209,19 @@ export interface NormalOptions {
  * successor of −1), then mean + std · √2 · erfinv(u), with erfinv evaluated in float64.
  */
 export function normal(key: Key, shape: Shape, options: NormalOptions = {}): Tensor {
-  const words = keyWords('normal', key);
+  checkKey('normal', key);
   const size = checkShapeArgument('normal', shape);
   const dtype = floatDType('normal', options.dtype ?? 'float32');
   const mean = finite('normal', 'mean', options.mean ?? 0);
   const std = finite('normal', 'std', options.std ?? 1);
   if (std < 0) throw new OptionError(`normal: std must be >= 0, got ${std}`);
-  const unit = uniformValues('normal', words, size, dtype, adjacentFloat(-1, 'above', dtype), 1);
-  const out = allocate(dtype, size);
-  for (let i = 0; i < size; i++) out[i] = mean + std * Math.SQRT2 * erfinv(unit[i]);
-  return fromData(out, shape);
+  const unitSampler = uniformSampler('normal', size, dtype, adjacentFloat(-1, 'above', dtype), 1);
+  return draw('normal', key, shape, dtype, (k0, k1) => {
+    const unit = unitSampler(k0, k1);
+    const out = allocate(dtype, size);
+    for (let i = 0; i < size; i++) out[i] = mean + std * Math.SQRT2 * erfinv(unit[i]);
+    return out;
+  });
 }
 
 export interface TruncatedNormalOptions {
@@ -212,7 +238,7 @@ export interface TruncatedNormalOptions {
  * and keeps its relative precision. Results are clamped strictly inside the bounds.
  */
 export function truncatedNormal(key: Key, shape: Shape, options: TruncatedNormalOptions = {}): Tensor {
-  const [k0, k1] = keyWords('truncatedNormal', key);
+  checkKey('truncatedNormal', key);
   const size = checkShapeArgument('truncatedNormal', shape);
   const dtype = floatDType('truncatedNormal', options.dtype ?? 'float32');
   const lower = options.lower ?? -2;
@@ -229,14 +255,16 @@ export function truncatedNormal(key: Key, shape: Shape, options: TruncatedNormal
   if (!(cdfTo > cdfFrom)) {
     throw new OptionError(`truncatedNormal: the interval [lower, upper] = [${lower}, ${upper}] is too narrow or too far in the tail to sample in float64`);
   }
-  const bits = hashCounters(k0, k1, 2 * size);
-  const out = allocate(dtype, size);
-  for (let i = 0; i < size; i++) {
-    const unit = (bits[i] * 2 ** 20 + (bits[size + i] >>> 12) + 0.5) * 2 ** -52;
-    const z = normalQuantile(cdfFrom + (cdfTo - cdfFrom) * unit);
-    out[i] = Math.min(Math.max(roundTo(dtype, mirrored ? -z : z), lowest), highest);
-  }
-  return fromData(out, shape);
+  return draw('truncatedNormal', key, shape, dtype, (k0, k1) => {
+    const bits = hashCounters(k0, k1, 2 * size);
+    const out = allocate(dtype, size);
+    for (let i = 0; i < size; i++) {
+      const unit = (bits[i] * 2 ** 20 + (bits[size + i] >>> 12) + 0.5) * 2 ** -52;
+      const z = normalQuantile(cdfFrom + (cdfTo - cdfFrom) * unit);
+      out[i] = Math.min(Math.max(roundTo(dtype, mirrored ? -z : z), lowest), highest);
+    }
+    return out;
+  });
 }
 
 export interface BernoulliOptions {
@@ -245,15 +273,17 @@ export interface BernoulliOptions {
 
 /** 1 with probability p, else 0: word i gives 1 when it is below p · 2^32 (so P(1) is p within 2^−32). */
 export function bernoulli(key: Key, p: number, shape: Shape, options: BernoulliOptions = {}): Tensor {
-  const [k0, k1] = keyWords('bernoulli', key);
+  checkKey('bernoulli', key);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new OptionError(`bernoulli: p must be a number in [0, 1], got ${String(p)}`);
   const size = checkShapeArgument('bernoulli', shape);
   const dtype = checkDType('bernoulli: dtype', options.dtype ?? 'float32');
-  const bits = hashCounters(k0, k1, size);
   const threshold = p * 2 ** 32;
-  const out = allocate(dtype, size);
-  for (let i = 0; i < size; i++) out[i] = bits[i] < threshold ? 1 : 0;
-  return fromData(out, shape);
+  return draw('bernoulli', key, shape, dtype, (k0, k1) => {
+    const bits = hashCounters(k0, k1, size);
+    const out = allocate(dtype, size);
+    for (let i = 0; i < size; i++) out[i] = bits[i] < threshold ? 1 : 0;
+    return out;
+  });
 }
 
 /**
@@ -262,7 +292,7 @@ export function bernoulli(key: Key, p: number, shape: Shape, options: BernoulliO
  * bias is below (maxval − minval)/2^64.
  */
 export function randint(key: Key, shape: Shape, minval: number, maxval: number): Tensor {
-  const [k0, k1] = keyWords('randint', key);
+  checkKey('randint', key);
   const size = checkShapeArgument('randint', shape);
   if (!Number.isInteger(minval) || minval < -(2 ** 31) || minval >= 2 ** 31) {
     throw new OptionError(`randint: minval must be an int32 integer in [-2^31, 2^31), got ${String(minval)}`);
@@ -270,28 +300,32 @@ export function randint(key: Key, shape: Shape, minval: number, maxval: number):
   if (!Number.isInteger(maxval) || maxval <= minval || maxval > 2 ** 31) {
     throw new OptionError(`randint: maxval must be an integer with minval < maxval <= 2^31, got minval ${minval}, maxval ${String(maxval)}`);
   }
-  const halves = hashCounters(k0, k1, 4);
-  const high = hashCounters(halves[0], halves[1], size);
-  const low = hashCounters(halves[2], halves[3], size);
   const span = maxval - minval;
-  const out = new Int32Array(size);
-  for (let i = 0; i < size; i++) out[i] = minval + reduceWords(high[i], low[i], span);
-  return fromData(out, shape);
+  return draw('randint', key, shape, 'int32', (k0, k1) => {
+    const halves = hashCounters(k0, k1, 4);
+    const high = hashCounters(halves[0], halves[1], size);
+    const low = hashCounters(halves[2], halves[3], size);
+    const out = new Int32Array(size);
+    for (let i = 0; i < size; i++) out[i] = minval + reduceWords(high[i], low[i], span);
+    return out;
+  });
 }
 
 /** A uniformly random permutation of 0..n−1 (int32, shape [n]): Fisher–Yates, step k drawing j from words 2k and 2k+1. */
 export function permutation(key: Key, n: number): Tensor {
-  const [k0, k1] = keyWords('permutation', key);
+  checkKey('permutation', key);
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new OptionError(`permutation: n must be an integer in [0, 2^31 - 1], got ${String(n)}`);
-  const out = Int32Array.from({ length: n }, (_, i) => i);
-  const bits = hashCounters(k0, k1, 2 * Math.max(n - 1, 0));
-  for (let i = n - 1, step = 0; i > 0; i--, step++) {
-    const j = reduceWords(bits[2 * step], bits[2 * step + 1], i + 1);
-    const held = out[i];
-    out[i] = out[j];
-    out[j] = held;
-  }
-  return fromData(out, [n]);
+  return draw('permutation', key, [n], 'int32', (k0, k1) => {
+    const out = Int32Array.from({ length: n }, (_, i) => i);
+    const bits = hashCounters(k0, k1, 2 * Math.max(n - 1, 0));
+    for (let i = n - 1, step = 0; i > 0; i--, step++) {
+      const j = reduceWords(bits[2 * step], bits[2 * step + 1], i + 1);
+      const held = out[i];
+      out[i] = out[j];
+      out[j] = held;
+    }
+    return out;
+  });
 }
 
 /** (high · 2^32 + low) mod m, exactly, for m ≤ 2^32. */

@@ -18,5 +18,7 @@ export type OpName =
   | 'standardize' | 'scaleShift' | 'softmax' | 'logSoftmax'
   // layout and indexing
   | 'identity' | 'reshape' | 'transpose' | 'broadcastTo' | 'slice' | 'flip' | 'pad' | 'concat' | 'take' | 'scatterAdd' | 'cast'
+  // values drawn from a PRNG key
+  | 'randomDraw'
   // a user-defined vjp
   | 'customVjp';

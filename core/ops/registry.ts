@@ -11,6 +11,7 @@ import { identityOp } from './identity.js';
 import { matmulOp } from './matmul.js';
 import type { OpName } from './names.js';
 import { padOp } from './pad.js';
+import { randomDrawOp } from './random-draw.js';
 import { maxOp, minOp, sumOp } from './reduce.js';
 import { reshapeOp } from './reshape.js';
 import { sliceOp } from './slice.js';
@@ -76,5 +77,6 @@ export const opTable: { readonly [Name in OpName]: OpDef<any, any, Name> } = {
   take: takeOp,
   scatterAdd: scatterAddOp,
   cast: castOp,
+  randomDraw: randomDrawOp,
   customVjp: customVjpOp,
 };

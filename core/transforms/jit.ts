@@ -1,15 +1,27 @@
 import { OptionError } from '../errors.js';
-import { apply } from '../op.js';
+import { type OpDef, apply } from '../op.js';
 import { identity } from '../ops/identity.js';
 import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
 import { Tensor } from '../tensor.js';
 import { Trace, recordAlias, withTrace } from '../trace.js';
 
-/** What one trace of a function compiles to: the ops to replay and where the outputs come from. */
+/** Where an instruction reads a tensor: a slot filled during the replay, or a constant of the trace. */
+type Ref = { readonly slot: number } | { readonly constant: Tensor };
+
+type Instruction =
+  | { readonly kind: 'op'; readonly op: OpDef<any, any>; readonly inputs: readonly Ref[]; readonly attrs: unknown; readonly out: number }
+  | { readonly kind: 'alias'; readonly from: Ref; readonly out: number };
+
+/**
+ * What one trace of a function compiles to: the argument-dependent ops in order, reading numbered
+ * slots (the arguments fill the first ones), and for each instruction the slots read for the last
+ * time there, which the replay lets go of. The trace's own tensors are not kept: only constants.
+ */
 interface Program {
-  readonly trace: Trace;
-  readonly inputs: readonly Tensor[];
-  readonly outputs: readonly Tensor[];
+  readonly instructions: readonly Instruction[];
+  readonly releases: readonly (readonly number[])[];
+  readonly slotCount: number;
+  readonly outputs: readonly Ref[];
   readonly outputDef: TreeDef;
 }
 
@@ -46,28 +58,63 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
     const trace = new Trace(inputs);
     const out = withTrace(trace, () => f(...treeUnflatten<Args>(def, inputs)));
     const [outputs, outputDef] = treeFlatten(out);
-    programs.set(signature, { trace, inputs, outputs, outputDef });
+    programs.set(signature, compile(trace, inputs, outputs, outputDef));
     if (programs.size > cacheSize) programs.delete(programs.keys().next().value as string);
     return out;
   };
 }
 
-/** Runs the recorded ops again on new inputs; tensors the trace never computed are constants. */
+/** Numbers the traced tensors, drops the work that does not depend on the arguments, and plans releases. */
+function compile(trace: Trace, inputs: readonly Tensor[], outputs: readonly Tensor[], outputDef: TreeDef): Program {
+  const slots = new Map<number, number>();
+  inputs.forEach((t, i) => slots.set(t.id, i));
+  const refOf = (t: Tensor): Ref => {
+    const slot = slots.get(t.id);
+    return slot === undefined ? { constant: t } : { slot };
+  };
+  const instructions: Instruction[] = [];
+  for (const event of trace.events) {
+    const output = event.kind === 'op' ? event.output : event.to;
+    // work that does not depend on the arguments was done once, at trace time: its results are constants
+    if (!trace.traced.has(output.id)) continue;
+    const out = slots.size;
+    if (event.kind === 'op') instructions.push({ kind: 'op', op: event.op, inputs: event.inputs.map(refOf), attrs: event.attrs, out });
+    else instructions.push({ kind: 'alias', from: refOf(event.from), out });
+    slots.set(output.id, out);
+  }
+  const outputRefs = outputs.map(refOf);
+  return { instructions, releases: releasePlan(instructions, outputRefs, slots.size), slotCount: slots.size, outputs: outputRefs, outputDef };
+}
+
+/** For each instruction, the slots it reads for the last time; outputs are never released. */
+function releasePlan(instructions: readonly Instruction[], outputs: readonly Ref[], slotCount: number): number[][] {
+  const lastUse = new Array<number>(slotCount).fill(-1);
+  instructions.forEach((instruction, i) => {
+    for (const ref of instruction.kind === 'op' ? instruction.inputs : [instruction.from]) if ('slot' in ref) lastUse[ref.slot] = i;
+  });
+  for (const ref of outputs) if ('slot' in ref) lastUse[ref.slot] = Infinity;
+  const releases = instructions.map((): number[] => []);
+  lastUse.forEach((i, slot) => {
+    if (i >= 0 && i < instructions.length) releases[i].push(slot);
+  });
+  return releases;
+}
+
+/** Runs the compiled ops on new inputs, letting each intermediate go after its last use. */
 function replay<Out>(program: Program, inputs: readonly Tensor[]): Out {
-  const values = new Map<number, Tensor>();
-  program.inputs.forEach((traced, i) => values.set(traced.id, inputs[i]));
-  const resolve = (t: Tensor) => values.get(t.id) ?? t;
-  for (const event of program.trace.events) {
-    // work that does not depend on the arguments was done once, at trace time
-    if (!program.trace.traced.has(event.kind === 'op' ? event.output.id : event.to.id)) continue;
-    if (event.kind === 'op') {
-      values.set(event.output.id, apply(event.op, event.inputs.map(resolve), event.attrs));
+  const values = new Array<Tensor | undefined>(program.slotCount);
+  inputs.forEach((t, i) => (values[i] = t));
+  const resolve = (ref: Ref) => ('slot' in ref ? values[ref.slot]! : ref.constant);
+  program.instructions.forEach((instruction, i) => {
+    if (instruction.kind === 'op') {
+      values[instruction.out] = apply(instruction.op, instruction.inputs.map(resolve), instruction.attrs);
     } else {
-      const from = resolve(event.from);
+      const from = resolve(instruction.from);
       const to = new Tensor(from.storage);
       recordAlias(from, to);
-      values.set(event.to.id, to);
+      values[instruction.out] = to;
     }
-  }
+    for (const slot of program.releases[i]) values[slot] = undefined;
+  });
   return treeUnflatten<Out>(program.outputDef, program.outputs.map(resolve));
 }

@@ -42,6 +42,25 @@ describe('jit', () => {
     expect(() => f(tg.ones([2]))).toThrow(/jit: the traced function reads the value of a tensor computed from its arguments \(float32 \[\]\)/);
   });
 
+  it('replays random draws with the key of each call (split, foldIn and samplers are ops on the key)', () => {
+    const noisy = (x: Tensor, key: Tensor) => {
+      const [maskKey, noiseKey] = tg.random.split(key, 2);
+      const mask = tg.random.bernoulli(maskKey, 0.5, x.shape);
+      return tg.add(tg.mul(x, mask), tg.random.normal(tg.random.foldIn(noiseKey, 3), x.shape));
+    };
+    const compiled = tg.jit(noisy);
+    const x = tg.cast(randomTensor([64], 4), 'float32');
+    const outputs = [1, 2, 3].map((seed) => {
+      const key = tg.random.key(seed);
+      const eager = noisy(x, key).toArray();
+      expect(compiled(x, key).toArray()).toEqual(eager);
+      return eager;
+    });
+    // the keys matter: a draw baked in at trace time would repeat the first output
+    expect(outputs[1]).not.toEqual(outputs[0]);
+    expect(outputs[2]).not.toEqual(outputs[1]);
+  });
+
   it('composes with grad in both orders', () => {
     const x = randomTensor([4], 5);
     const f = (y: Tensor) => tg.sum(tg.sin(tg.mul(y, y)));

@@ -193,6 +193,8 @@ export const gradientCases: { readonly [Name in OpName]: fc.Arbitrary<GradCase> 
   scatterAdd: scatterAddCase,
   // cast is linear, so a large step has no truncation error and outlasts float32 rounding
   cast: unaryCase((x) => tg.cast(tg.cast(x, 'float32'), 'float64'), wide).map((c) => ({ ...c, options: { eps: 1e-2, atol: 1e-4, rtol: 1e-4 } })),
+  // a draw's only input is its int32 key, so it enters a function as a constant: x · N(0, 1) from a fixed key
+  randomDraw: unaryCase((x) => tg.mul(x, tg.random.normal(tg.random.key(7), x.shape, { dtype: x.dtype as 'float32' | 'float64' })), wide),
   customVjp: unaryCase(
     tg.customVjp((x: Tensor) => tg.sin(x), { forward: (x) => [tg.sin(x), x], backward: (x: Tensor, ct) => [tg.mul(ct, tg.cos(x))] }),
     wide,
