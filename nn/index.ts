@@ -23,7 +23,27 @@ export {
   groupConsecutiveCrops, multiCropBackbone, multiCropForward, dinoMultiCrop,
 } from './multi-crop.js';
 export { type ParamGroup, type GroupMask, type GroupRule, paramGroups, namedLeaves, dinoParamGroups, groupOf } from './param-groups.js';
-export { type AdamwHparams, type AdamwState, type AdamwSlot, type SgdHparams, type SgdState, type OptimizerResult, initAdamw, adamw, initSgd, sgd } from './optim.js';
+export {
+  type AdamwCoefficients,
+  type AdamwHparams,
+  type AdamwMoments,
+  type AdamwPlan,
+  type AdamwState,
+  type AdamwSlot,
+  type Scalar,
+  type SgdHparams,
+  type SgdState,
+  type OptimizerResult,
+  initAdamw,
+  adamw,
+  adamwApply,
+  adamwCoefficientTensors,
+  adamwMoments,
+  adamwNextState,
+  adamwPlan,
+  initSgd,
+  sgd,
+} from './optim.js';
 export { clipGradientsPerParam, clipByGlobalNorm, tensorNorm } from './clip.js';
 export { type CosineSchedulerOptions, cosineScheduler } from './schedule.js';
 export { splitKey, splitOptionalKey } from './keys.js';

@@ -4,7 +4,7 @@
  * update, as torch does lazily: a parameter with no gradient (a `null` leaf, or missing) or in the
  * `frozen` group gets no state, no decay and no update.
  */
-import { OptionError, ShapeError, type PyTree, type Tensor, add, div, mul, sqrt, square, sub, treeFlatten, treeUnflatten, zerosLike } from '../core/index.js';
+import { type DType, OptionError, ShapeError, type PyTree, type Tensor, add, div, mul, scalar, sqrt, square, sub, treeFlatten, treeUnflatten, zerosLike } from '../core/index.js';
 import { type GroupRule, groupOf, namedLeaves } from './param-groups.js';
 
 /** One parameter's Adam moments and its own step count. */
@@ -50,40 +50,124 @@ function checkHparam(optimizer: string, option: string, value: number, min: numb
   }
 }
 
+/** A per-step number: a plain number, or a scalar tensor (how a step traced by `jit` receives it). */
+export type Scalar = number | Tensor;
+
+/**
+ * One parameter's numbers for one AdamW step, worked out on the host in float64 as torch does:
+ * p ← p·decayFactor (null: no decay), then p ← p − stepSize · m / (√v / biasSqrt + eps), where
+ * decayFactor = 1 − lr·wd, stepSize = lr/(1 − β₁ᵗ) and biasSqrt = √(1 − β₂ᵗ).
+ */
+export interface AdamwCoefficients<S extends Scalar = number> {
+  readonly decayFactor: S | null;
+  readonly stepSize: S;
+  readonly biasSqrt: S;
+}
+
+/** What one AdamW step will do: for each parameter it updates, its new step count and coefficients. */
+export type AdamwPlan = { readonly [name: string]: { readonly step: number; readonly coefficients: AdamwCoefficients } };
+
+/** A parameter's two moments (a slot without its step count). */
+export type AdamwMoments = { readonly [name: string]: { readonly expAvg: Tensor; readonly expAvgSq: Tensor } };
+
+function checkAdamwHparams({ lr, weightDecay = 0.01, betas = [0.9, 0.999], eps = 1e-8 }: AdamwHparams): void {
+  checkHparam('adamw', 'lr', lr, 0);
+  checkHparam('adamw', 'weightDecay', weightDecay, 0);
+  checkHparam('adamw', 'betas[0]', betas[0], 0, 1, true);
+  checkHparam('adamw', 'betas[1]', betas[1], 0, 1, true);
+  checkHparam('adamw', 'eps', eps, 0);
+}
+
+/**
+ * The host half of an AdamW step: which parameters update (those with a gradient, not frozen), their
+ * step counts and coefficients. No tensor work, so a training step can do it outside `jit` and pass
+ * the coefficients in as scalar tensors.
+ */
+export function adamwPlan(params: PyTree, grads: PyTree, state: AdamwState, hparams: AdamwHparams): AdamwPlan {
+  checkAdamwHparams(hparams);
+  const { lr, weightDecay = 0.01, betas = [0.9, 0.999], groups } = hparams;
+  const gradients = gradsByName(grads);
+  const plan: Record<string, AdamwPlan[string]> = {};
+  for (const [name, param] of namedLeaves(params)) {
+    const group = groupOf(groups, name, param);
+    if (!gradients.has(name) || group === 'frozen') continue;
+    const step = (state[name]?.step ?? 0) + 1;
+    const decay = group === 'decay' ? weightDecay : 0;
+    plan[name] = {
+      step,
+      coefficients: { decayFactor: decay === 0 ? null : 1 - lr * decay, stepSize: lr / (1 - betas[0] ** step), biasSqrt: Math.sqrt(1 - betas[1] ** step) },
+    };
+  }
+  return plan;
+}
+
+/**
+ * The tensor half of an AdamW step, for the parameters named in `coefficients` (numbers or scalar
+ * tensors): m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², then the decay and update of `AdamwCoefficients`.
+ * Missing moments start at zero. Returns the new params (others unchanged) and the new moments.
+ */
+export function adamwApply(
+  params: PyTree,
+  grads: PyTree,
+  moments: AdamwMoments,
+  coefficients: { readonly [name: string]: AdamwCoefficients<Scalar> },
+  { betas = [0.9, 0.999], eps = 1e-8 }: Pick<AdamwHparams, 'betas' | 'eps'> = {},
+): { params: PyTree; moments: AdamwMoments } {
+  const [beta1, beta2] = betas;
+  const gradients = gradsByName(grads);
+  const nextMoments: Record<string, AdamwMoments[string]> = {};
+  const updated = namedLeaves(params).map(([name, param]) => {
+    const coefficient = coefficients[name];
+    const gradient = gradients.get(name);
+    if (coefficient === undefined || gradient === undefined) return param;
+    checkGrad('adamw', name, param, gradient);
+    const slot = moments[name] ?? { expAvg: zerosLike(param), expAvgSq: zerosLike(param) };
+    const decayed = coefficient.decayFactor === null ? param : mul(param, coefficient.decayFactor);
+    const expAvg = add(slot.expAvg, mul(sub(gradient, slot.expAvg), 1 - beta1));
+    const expAvgSq = add(mul(slot.expAvgSq, beta2), mul(square(gradient), 1 - beta2));
+    const denominator = add(div(sqrt(expAvgSq), coefficient.biasSqrt), eps);
+    nextMoments[name] = { expAvg, expAvgSq };
+    return sub(decayed, mul(div(expAvg, denominator), coefficient.stepSize));
+  });
+  return { params: treeUnflatten(treeFlatten(params)[1], updated), moments: nextMoments };
+}
+
+/** The plan's coefficients as scalar tensors of `dtype`: how a step compiled by `jit` receives them. */
+export function adamwCoefficientTensors(plan: AdamwPlan, dtype: DType): { [name: string]: AdamwCoefficients<Tensor> } {
+  const asScalar = (value: number) => scalar(value, dtype);
+  return Object.fromEntries(
+    Object.entries(plan).map(([name, { coefficients: c }]) => [
+      name,
+      { decayFactor: c.decayFactor === null ? null : asScalar(c.decayFactor), stepSize: asScalar(c.stepSize), biasSqrt: asScalar(c.biasSqrt) },
+    ]),
+  );
+}
+
+/** A state's moments without their step counts (which stay on the host). */
+export function adamwMoments(state: AdamwState): AdamwMoments {
+  return Object.fromEntries(Object.entries(state).map(([name, { expAvg, expAvgSq }]) => [name, { expAvg, expAvgSq }]));
+}
+
+/** The state after a step: the plan's step counts with the new moments; other slots unchanged. */
+export function adamwNextState(state: AdamwState, plan: AdamwPlan, moments: AdamwMoments): AdamwState {
+  const next: Record<string, AdamwSlot> = { ...state };
+  for (const [name, { step }] of Object.entries(plan)) next[name] = { step, ...moments[name] };
+  return next;
+}
+
 /**
  * One AdamW step as `torch.optim.AdamW` (amsgrad off): for each updated parameter
  *   p ← p·(1 − lr·wd)                              (decoupled decay; wd = 0 in the noDecay group)
  *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  t ← t + 1
  *   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + eps)
  * Arguments: `params` and `grads` trees of the same structure (grads may hold `null` leaves).
+ * `adamwPlan` + `adamwApply` + `adamwNextState`, for callers that need the halves apart (`jit`).
  */
 export function adamw(params: PyTree, grads: PyTree, state: AdamwState, hparams: AdamwHparams): OptimizerResult<AdamwState> {
-  const { lr, weightDecay = 0.01, betas = [0.9, 0.999], eps = 1e-8, groups } = hparams;
-  checkHparam('adamw', 'lr', lr, 0);
-  checkHparam('adamw', 'weightDecay', weightDecay, 0);
-  checkHparam('adamw', 'betas[0]', betas[0], 0, 1, true);
-  checkHparam('adamw', 'betas[1]', betas[1], 0, 1, true);
-  checkHparam('adamw', 'eps', eps, 0);
-  const [beta1, beta2] = betas;
-  const gradients = gradsByName(grads);
-  const nextState: Record<string, AdamwSlot> = { ...state };
-  const updated = namedLeaves(params).map(([name, param]) => {
-    const gradient = gradients.get(name);
-    const group = groupOf(groups, name, param);
-    if (gradient === undefined || group === 'frozen') return param;
-    checkGrad('adamw', name, param, gradient);
-    const slot = state[name] ?? { step: 0, expAvg: zerosLike(param), expAvgSq: zerosLike(param) };
-    const step = slot.step + 1;
-    const decay = group === 'decay' ? weightDecay : 0;
-    const decayed = decay === 0 ? param : mul(param, 1 - lr * decay);
-    const expAvg = add(slot.expAvg, mul(sub(gradient, slot.expAvg), 1 - beta1));
-    const expAvgSq = add(mul(slot.expAvgSq, beta2), mul(square(gradient), 1 - beta2));
-    const stepSize = lr / (1 - beta1 ** step);
-    const denominator = add(div(sqrt(expAvgSq), Math.sqrt(1 - beta2 ** step)), eps);
-    nextState[name] = { step, expAvg, expAvgSq };
-    return sub(decayed, mul(div(expAvg, denominator), stepSize));
-  });
-  return { params: treeUnflatten(treeFlatten(params)[1], updated), state: nextState };
+  const plan = adamwPlan(params, grads, state, hparams);
+  const coefficients = Object.fromEntries(Object.entries(plan).map(([name, entry]) => [name, entry.coefficients]));
+  const result = adamwApply(params, grads, state, coefficients, hparams);
+  return { params: result.params, state: adamwNextState(state, plan, result.moments) };
 }
 
 /** One parameter's momentum buffer. */

@@ -18,11 +18,13 @@ import {
   div,
   exp,
   isTensor,
+  jit,
   logSoftmax,
   mean,
   mul,
   neg,
   reshape,
+  scalar,
   sliceAxis,
   stopGradient,
   sub,
@@ -34,11 +36,17 @@ import {
   random,
 } from '../core/index.js';
 import {
+  type AdamwCoefficients,
+  type AdamwMoments,
   type AdamwState,
   type DinoHeadConfig,
   type DinoModelParams,
   type VitConfig,
-  adamw,
+  adamwApply,
+  adamwCoefficientTensors,
+  adamwMoments,
+  adamwNextState,
+  adamwPlan,
   clipGradientsPerParam,
   cosineScheduler,
   dinoHeadFrozenNames,
@@ -53,8 +61,8 @@ import { emaUpdate, momentumSchedule } from './ema.js';
 export interface DinoLossOptions {
   /** τs, the student temperature (official: 0.1, hard-coded). */
   readonly studentTemp?: number;
-  /** τt, the teacher temperature of this epoch (see `teacherTempSchedule`). */
-  readonly teacherTemp: number;
+  /** τt, the teacher temperature of this epoch (see `teacherTempSchedule`); a scalar tensor in a traced step. */
+  readonly teacherTemp: number | Tensor;
   /** V = 2 + number of local crops; the student output has V·B rows. */
   readonly ncrops: number;
 }
@@ -75,13 +83,17 @@ function cropLayout(fn: string, studentOut: Tensor, teacherOut: Tensor, ncrops: 
   return { batch, crops: ncrops, dim };
 }
 
-function checkTemperature(fn: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new OptionError(`${fn}: ${name} must be a positive number, got ${String(value)}`);
-  return value;
+/** A positive finite number, or a one-value tensor (whose value cannot be checked without reading it). */
+function checkTemperature(fn: string, name: string, value: unknown): void {
+  if (isTensor(value)) {
+    if (value.size !== 1) throw new ShapeError(`${fn}: ${name} as a tensor must hold one value, got shape [${value.shape}]`);
+  } else if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new OptionError(`${fn}: ${name} must be a positive number or a scalar tensor, got ${String(value)}`);
+  }
 }
 
 /** log q = logSoftmax((teacherOut − center) / τt), [2B, K], cut from the tape. */
-export function teacherLogTargets(teacherOut: Tensor, center: Tensor, teacherTemp: number): Tensor {
+export function teacherLogTargets(teacherOut: Tensor, center: Tensor, teacherTemp: number | Tensor): Tensor {
   checkTemperature('teacherLogTargets', 'teacherTemp', teacherTemp);
   return stopGradient(logSoftmax(div(sub(stopGradient(teacherOut), stopGradient(center)), teacherTemp)));
 }
@@ -138,7 +150,7 @@ export function updateCenter(center: Tensor, teacherOut: Tensor, momentum = 0.9)
  * Each teacher crop enters V − 1 pairs of the loss, so this row mean is also the pair average
  * that the decomposition loss = h(P_t) + KL(P_t‖P_s) needs. Returns a scalar (no gradient).
  */
-export function teacherEntropy(teacherOut: Tensor, center: Tensor, teacherTemp: number): Tensor {
+export function teacherEntropy(teacherOut: Tensor, center: Tensor, teacherTemp: number | Tensor): Tensor {
   const logTargets = teacherLogTargets(teacherOut, center, teacherTemp);
   return neg(div(sum(mul(exp(logTargets), logTargets)), teacherOut.shape[0]));
 }
@@ -337,6 +349,59 @@ export function initDinoState<Params extends PyTree>(key: Tensor, model: DinoMod
   };
 }
 
+/** The tensors of a DINO state that one iteration reads and writes. */
+export interface DinoArrays<Params extends PyTree = PyTree> {
+  readonly student: Params;
+  readonly teacher: Params;
+  readonly center: Tensor;
+  readonly moments: AdamwMoments;
+}
+
+/** The numbers that change from one iteration to the next, as scalar tensors (so a trace does not bake them in). */
+export interface DinoStepScalars {
+  readonly teacherTemp: Tensor;
+  readonly momentum: Tensor;
+  /** AdamW's coefficients of each parameter this step updates (the frozen last layer is absent). */
+  readonly adamw: { readonly [name: string]: AdamwCoefficients<Tensor> };
+}
+
+/** What the tensor half of an iteration returns: the new arrays, the loss and h(P_t) (scalars). */
+interface DinoUpdateResult<Params extends PyTree> {
+  readonly arrays: DinoArrays<Params>;
+  readonly loss: Tensor;
+  readonly teacherEntropy: Tensor;
+}
+
+type DinoUpdate<Params extends PyTree> = (arrays: DinoArrays<Params>, crops: readonly Tensor[], key: Tensor, scalars: DinoStepScalars) => DinoUpdateResult<Params>;
+
+/**
+ * The tensor half of one iteration, reading no value on the host (so `jit` can trace it): teacher on
+ * the 2 global crops and student on all V → loss (old centre) → gradient → per-parameter clipping →
+ * AdamW with the given coefficients (parameters without coefficients stay as they are) → EMA teacher →
+ * centre update.
+ */
+function dinoUpdateOf<Params extends PyTree>(model: DinoModel<Params>, h: Required<DinoHyperparams>): DinoUpdate<Params> {
+  return (arrays, crops, key, scalars) => {
+    const options = { studentTemp: h.studentTemp, teacherTemp: scalars.teacherTemp, ncrops: crops.length };
+    const teacherOut = stopGradient(model.forward(arrays.teacher, crops.slice(0, 2), { train: false }));
+    const objective = (student: Params) => dinoLoss(model.forward(student, crops, { key, train: true }), teacherOut, arrays.center, options);
+    const [loss, grads] = valueAndGrad(objective)(arrays.student) as [Tensor, PyTree];
+    const clipped = h.clipGrad > 0 ? clipGradientsPerParam(grads, h.clipGrad).grads : grads;
+    const updated = adamwApply(arrays.student, clipped, arrays.moments, scalars.adamw);
+    const student = updated.params as Params;
+    return {
+      arrays: {
+        student,
+        teacher: emaUpdate(arrays.teacher, student, scalars.momentum),
+        center: h.centering ? updateCenter(arrays.center, teacherOut, h.centerMomentum) : arrays.center,
+        moments: updated.moments,
+      },
+      loss,
+      teacherEntropy: teacherEntropy(teacherOut, arrays.center, scalars.teacherTemp),
+    };
+  };
+}
+
 /**
  * One DINO iteration, in the official order: schedules at `it` → teacher on the 2 global crops and
  * student on all V → loss (old centre) → gradient → per-parameter clipping → last-layer freeze →
@@ -345,9 +410,35 @@ export function initDinoState<Params extends PyTree>(key: Tensor, model: DinoMod
  * Arguments: `crops`, V tensors [B, C, Hv, Wv] ordered [global1, global2, local…] (see
  * `multiCrop`); `key` drives the student's stochastic depth. Returns the next state and the metrics
  * of this step (loss and KL from the student before its update). Throws on a non-finite loss, as
- * the official loop exits.
+ * the official loop exits. `jitDinoStep()` gives the same step compiled by `jit`.
  */
 export function dinoStep<Params extends PyTree>(state: DinoState<Params>, crops: readonly Tensor[], key: Tensor): { state: DinoState<Params>; metrics: DinoMetrics } {
+  return runDinoStep(state, crops, key, dinoUpdateOf(state.model, state.hyperparams));
+}
+
+/**
+ * `dinoStep` with its tensor half compiled by `jit`: traced on the first call per signature (shapes,
+ * and which parameters have AdamW state or are frozen: a handful of traces over a run), replayed after.
+ * The schedules, AdamW step counts and the loss check stay on the host, around the compiled part.
+ * Results equal `dinoStep`'s. Each returned function keeps its own compiled programs.
+ */
+export function jitDinoStep(): typeof dinoStep {
+  let compiled: { model: DinoModel<any>; hyperparams: Required<DinoHyperparams>; update: DinoUpdate<any> } | undefined;
+  return (state, crops, key) => {
+    if (compiled?.model !== state.model || compiled.hyperparams !== state.hyperparams) {
+      compiled = { model: state.model, hyperparams: state.hyperparams, update: jit(dinoUpdateOf(state.model, state.hyperparams)) };
+    }
+    return runDinoStep(state, crops, key, compiled.update);
+  };
+}
+
+/** The host half of an iteration around `update`: schedule values, AdamW plan, the loss check, metrics. */
+function runDinoStep<Params extends PyTree>(
+  state: DinoState<Params>,
+  crops: readonly Tensor[],
+  key: Tensor,
+  update: DinoUpdate<Params>,
+): { state: DinoState<Params>; metrics: DinoMetrics } {
   const { model, hyperparams: h, schedules, step } = state;
   if (step >= schedules.lr.length) throw new OptionError(`dinoStep: step ${step} is past the schedules (${h.epochs} epochs × ${h.itersPerEpoch} iterations)`);
   if (crops.length < 2) throw new OptionError(`dinoStep: needs the 2 global crops first, got ${crops.length} crops`);
@@ -356,27 +447,26 @@ export function dinoStep<Params extends PyTree>(state: DinoState<Params>, crops:
   const weightDecay = schedules.weightDecay[step];
   const momentum = schedules.momentum[step];
   const teacherTemp = schedules.teacherTemp[epoch];
-  const options = { studentTemp: h.studentTemp, teacherTemp, ncrops: crops.length };
+  checkTemperature('dinoStep', 'teacherTemp', teacherTemp);
 
-  const teacherOut = stopGradient(model.forward(state.teacher, crops.slice(0, 2), { train: false }));
-  const objective = (student: Params) => dinoLoss(model.forward(student, crops, { key, train: true }), teacherOut, state.center, options);
-  const [lossTensor, grads] = valueAndGrad(objective)(state.student) as [Tensor, PyTree];
-  const loss = lossTensor.item();
+  // the parameters that get a gradient update: all but the last layer while it is frozen
+  const updatable = freezeLastLayer(state.student, epoch, h.freezeLastLayer);
+  const plan = adamwPlan(state.student, updatable, state.optimizer, { lr, weightDecay, groups: dinoParamGroups(model.frozenNames ?? []) });
+  const dtype = treeLeaves(state.student)[0]?.dtype ?? 'float32';
+  const scalars: DinoStepScalars = { teacherTemp: scalar(teacherTemp, dtype), momentum: scalar(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) };
+  const arrays = { student: state.student, teacher: state.teacher, center: state.center, moments: adamwMoments(state.optimizer) };
+  const result = update(arrays, crops, key, scalars);
+
+  const loss = result.loss.item();
   if (!Number.isFinite(loss)) throw new OptionError(`dinoStep: loss is ${loss} at step ${step}, stopping training`);
-
-  const clipped = h.clipGrad > 0 ? clipGradientsPerParam(grads, h.clipGrad).grads : grads;
-  const kept = freezeLastLayer(clipped, epoch, h.freezeLastLayer);
-  const groups = dinoParamGroups(model.frozenNames ?? []);
-  const updated = adamw(state.student, kept, state.optimizer, { lr, weightDecay, groups });
-  const student = updated.params as Params;
-  const entropy = teacherEntropy(teacherOut, state.center, teacherTemp).item();
+  const entropy = result.teacherEntropy.item();
   return {
     state: {
       ...state,
-      student,
-      teacher: emaUpdate(state.teacher, student, momentum),
-      center: h.centering ? updateCenter(state.center, teacherOut, h.centerMomentum) : state.center,
-      optimizer: updated.state,
+      student: result.arrays.student,
+      teacher: result.arrays.teacher,
+      center: result.arrays.center,
+      optimizer: adamwNextState(state.optimizer, plan, result.arrays.moments),
       step: step + 1,
     },
     metrics: { loss, teacherEntropy: entropy, kl: loss - entropy, lr, weightDecay, momentum, teacherTemp, epoch, step },

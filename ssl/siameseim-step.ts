@@ -11,10 +11,10 @@
  * same crop and flip, and the mask tokens carry p_a) and `id` (one global target per image: the
  * mean of view b's target tokens, predicted by the mean of the predictions).
  */
-import { OptionError, type PyTree, type Tensor, mean, valueAndGrad } from '../core/index.js';
+import { OptionError, type PyTree, type Tensor, jit, mean, scalar, valueAndGrad } from '../core/index.js';
 import { random } from '../core/random.js';
 import { clipByGlobalNorm } from '../nn/clip.js';
-import { type AdamwState, adamw, initAdamw } from '../nn/optim.js';
+import { type AdamwCoefficients, type AdamwMoments, type AdamwState, adamwApply, adamwCoefficientTensors, adamwMoments, adamwNextState, adamwPlan, initAdamw } from '../nn/optim.js';
 import type { ParamGroup } from '../nn/param-groups.js';
 import { emaUpdate } from './ema.js';
 import { type BlockMaskOptions, blockMasks, maskIndices } from './masks.js';
@@ -135,11 +135,88 @@ export function prepareSiameseimBatch(key: Tensor, images: Tensor, config: Siame
 /** For `id`, one global vector per image: the mean over tokens, [N, L, D] → [N, 1, D]. */
 const pooled = (x: Tensor, variant: SiameseimVariant) => (variant === 'id' ? mean(x, { axis: 1, keepDims: true }) : x);
 
+/** The tensors of a SiameseIM state that one iteration reads and writes. */
+interface SiameseimArrays {
+  readonly params: SiameseimParams;
+  readonly target: SiameseimTargetParams;
+  readonly moments: AdamwMoments;
+}
+
+/** The numbers that change between iterations, as scalar tensors (so a trace does not bake them in). */
+interface SiameseimStepScalars {
+  readonly momentum: Tensor;
+  readonly adamw: { readonly [name: string]: AdamwCoefficients<Tensor> };
+}
+
+interface SiameseimUpdateResult {
+  readonly arrays: SiameseimArrays;
+  readonly loss: Tensor;
+  readonly positive: Tensor;
+  readonly negative: Tensor;
+  readonly gradNorm: Tensor;
+}
+
+type SiameseimUpdate = (arrays: SiameseimArrays, inputs: SiameseimInputs, scalars: SiameseimStepScalars) => SiameseimUpdateResult;
+
+/**
+ * The tensor half of one iteration, reading no value on the host (so `jit` can trace it): EMA of the
+ * target, target forward on view b, online prediction and loss, gradient, total-norm clipping, AdamW
+ * with the given coefficients.
+ */
+function siameseimUpdateOf(config: SiameseimTrainConfig): SiameseimUpdate {
+  const { model, variant = 'siameseim' } = config;
+  return (arrays, inputs, scalars) => {
+    // the official order: the online weights of the previous step move the target, then the target runs
+    const target = emaUpdate(arrays.target, targetParamsOf(arrays.params), scalars.momentum);
+    const goal = pooled(encodeTarget(target, inputs.viewB, model), variant);
+    const lossOf = (params: SiameseimParams) => {
+      const terms = siameseimLoss(pooled(onlinePrediction(params, inputs, model), variant), goal, config.loss);
+      return [terms.loss, { positive: terms.positive, negative: terms.negative }];
+    };
+    const [[loss, terms], grads] = valueAndGrad(lossOf, { hasAux: true })(arrays.params) as [[Tensor, { positive: Tensor; negative: Tensor }], PyTree];
+    const clipped = clipByGlobalNorm(grads, config.clipNorm ?? 1.0);
+    const updated = adamwApply(arrays.params as unknown as PyTree, clipped.grads, arrays.moments, scalars.adamw, { betas: config.betas ?? [0.9, 0.95] });
+    return {
+      arrays: { params: updated.params as unknown as SiameseimParams, target, moments: updated.moments },
+      loss,
+      positive: terms.positive,
+      negative: terms.negative,
+      gradNorm: clipped.norm,
+    };
+  };
+}
+
 /**
  * One iteration. Arguments: state; batch `{images [N, inChans, H, W]}` (raw images: the views are
  * cut here); key, which draws crops, flips and masks; config. Returns the next state and metrics.
+ * `jitSiameseimStep()` gives the same step with its tensor half compiled by `jit`.
  */
 export function siameseimStep(state: SiameseimState, batch: { readonly images: Tensor }, key: Tensor, config: SiameseimTrainConfig): { state: SiameseimState; metrics: SiameseimMetrics } {
+  return runSiameseimStep(state, batch, key, config, siameseimUpdateOf(config));
+}
+
+/**
+ * `siameseimStep` with its tensor half (everything after the views and masks are cut) compiled by
+ * `jit`: traced on the first call per signature, replayed after; results equal `siameseimStep`'s.
+ * The data pipeline, schedules and AdamW step counts stay on the host. Each returned function keeps
+ * its own compiled programs (one config at a time).
+ */
+export function jitSiameseimStep(): typeof siameseimStep {
+  let compiled: { config: SiameseimTrainConfig; update: SiameseimUpdate } | undefined;
+  return (state, batch, key, config) => {
+    if (compiled?.config !== config) compiled = { config, update: jit(siameseimUpdateOf(config)) };
+    return runSiameseimStep(state, batch, key, config, compiled.update);
+  };
+}
+
+/** The host half of an iteration around `update`: schedules, views and masks, AdamW plan, metrics. */
+function runSiameseimStep(
+  state: SiameseimState,
+  batch: { readonly images: Tensor },
+  key: Tensor,
+  config: SiameseimTrainConfig,
+  update: SiameseimUpdate,
+): { state: SiameseimState; metrics: SiameseimMetrics } {
   const { model, variant = 'siameseim', itersPerEpoch, totalEpochs = 1600, warmupEpochs = 40, peakLr = 1e-3, minLr = 0 } = config;
   if (!siameseimVariants.includes(variant)) throw new OptionError(`siameseimStep: variant must be one of ${siameseimVariants.join(', ')}, got ${JSON.stringify(variant)}`);
   const epoch = state.step / itersPerEpoch;
@@ -147,24 +224,19 @@ export function siameseimStep(state: SiameseimState, batch: { readonly images: T
   const momentum = siameseimMomentum(epoch, { base: config.momentumBase ?? 0.995, totalEpochs });
   const { inputs } = prepareSiameseimBatch(key, batch.images, config);
 
-  // the official order: the online weights of the previous step move the target, then the target runs
-  const target = emaUpdate(state.target, targetParamsOf(state.params), momentum);
-  const goal = pooled(encodeTarget(target, inputs.viewB, model), variant);
-
-  const lossOf = (params: SiameseimParams) => {
-    const terms = siameseimLoss(pooled(onlinePrediction(params, inputs, model), variant), goal, config.loss);
-    return [terms.loss, { positive: terms.positive, negative: terms.negative }];
-  };
-  const [[loss, terms], grads] = valueAndGrad(lossOf, { hasAux: true })(state.params) as [[Tensor, { positive: Tensor; negative: Tensor }], PyTree];
-  const clipped = clipByGlobalNorm(grads, config.clipNorm ?? 1.0);
-  const updated = adamw(state.params as unknown as PyTree, clipped.grads, state.optimizer, {
+  const params = state.params as unknown as PyTree;
+  const plan = adamwPlan(params, params, state.optimizer, {
     lr,
     weightDecay: config.weightDecay ?? 0.05,
     betas: config.betas ?? [0.9, 0.95],
     groups: siameseimParamGroups(model.trainPatchEmbed),
   });
+  const dtype = batch.images.dtype;
+  const scalars: SiameseimStepScalars = { momentum: scalar(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) };
+  const moments = adamwMoments(state.optimizer);
+  const result = update({ params: state.params, target: state.target, moments }, inputs, scalars);
   return {
-    state: { params: updated.params as unknown as SiameseimParams, target, optimizer: updated.state, step: state.step + 1 },
-    metrics: { loss: loss.item(), positive: terms.positive.item(), negative: terms.negative.item(), momentum, lr, gradNorm: clipped.norm, epoch },
+    state: { params: result.arrays.params, target: result.arrays.target, optimizer: adamwNextState(state.optimizer, plan, result.arrays.moments), step: state.step + 1 },
+    metrics: { loss: result.loss.item(), positive: result.positive.item(), negative: result.negative.item(), momentum, lr, gradNorm: result.gradNorm.item(), epoch },
   };
 }

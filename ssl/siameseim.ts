@@ -135,9 +135,10 @@ export function gatherTokens(x: Tensor, indices: Tensor): Tensor {
   if (x.rank === 2) return reshape(take(x, reshape(indices, [n * k]), 0), [n, k, x.shape[1]]);
   const [batch, length, width] = x.shape;
   if (x.rank !== 3 || batch !== n) throw new ShapeError(`gatherTokens: x [${x.shape.join(', ')}] and indices [${indices.shape.join(', ')}] disagree on the batch`);
-  const offsets = indices.dataSync();
-  const flat = Int32Array.from(offsets, (t, i) => Math.floor(i / k) * length + t);
-  return reshape(take(reshape(x, [batch * length, width]), tensor(flat, { shape: [n * k] }), 0), [n, k, width]);
+  // row b's indices move to b·L in the flattened [N·L, W]; an op, not a host read, so jit can trace it
+  const rowStarts = tensor(Int32Array.from({ length: n }, (_, b) => b * length), { shape: [n, 1] });
+  const flat = reshape(add(indices, rowStarts), [n * k]);
+  return reshape(take(reshape(x, [batch * length, width]), flat, 0), [n, k, width]);
 }
 
 function encoderBlocks(blocks: readonly BlockParams[], x: Tensor, config: SiameseimConfig): Tensor {

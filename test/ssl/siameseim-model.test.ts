@@ -22,7 +22,7 @@ import {
   targetParamsOf,
 } from '../../ssl/siameseim.js';
 import { siameseimLoss } from '../../ssl/siameseim-loss.js';
-import { type SiameseimTrainConfig, initSiameseimState, siameseimParamGroups, siameseimStep } from '../../ssl/siameseim-step.js';
+import { type SiameseimTrainConfig, initSiameseimState, jitSiameseimStep, siameseimParamGroups, siameseimStep } from '../../ssl/siameseim-step.js';
 import { siameseimMomentum } from '../../ssl/siameseim-schedules.js';
 import { cropView, sampleViewPair, siameseimViews } from '../../ssl/siameseim-views.js';
 
@@ -224,6 +224,26 @@ describe('siameseimStep', () => {
       const state = initSiameseimState(random.key(0), model);
       const { metrics } = siameseimStep(state, batch, random.key(2), { ...base, variant });
       expect(Number.isFinite(metrics.loss)).toBe(true);
+    });
+  }
+
+  for (const variant of ['siameseim', 'mim', 'id'] as const) {
+    it(`jitSiameseimStep (${variant}) gives siameseimStep's states and metrics on every step, replaying after its traces`, () => {
+      const config = { ...base, variant };
+      const compiled = jitSiameseimStep();
+      let eager = initSiameseimState(random.key(0), model);
+      let jitted = eager;
+      for (let i = 0; i < 4; i++) {
+        const key = random.foldIn(random.key(3), i);
+        const a = siameseimStep(eager, batch, key, config);
+        const b = compiled(jitted, batch, key, config);
+        expect(b.metrics).toEqual(a.metrics);
+        expect(leavesEqual(b.state.params, a.state.params)).toBe(true);
+        expect(leavesEqual(b.state.target, a.state.target)).toBe(true);
+        expect(leavesEqual(b.state.optimizer, a.state.optimizer)).toBe(true);
+        expect(Object.values(b.state.optimizer).map((slot) => slot.step)).toEqual(Object.values(a.state.optimizer).map((slot) => slot.step));
+        [eager, jitted] = [a.state, b.state];
+      }
     });
   }
 
