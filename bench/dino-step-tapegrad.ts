@@ -1,5 +1,5 @@
 /**
- * The DINO-step benchmark for tapegrad, eager: `dinoStep` from `ssl/dino.ts` with `vitDinoModel`, on
+ * The DINO-step benchmark for tapegrad: `dinoStep` from `ssl/dino.ts` with `vitDinoModel` (or `jitDinoStep` with `--mode jit`), on
  * the backend named by `--backend` or `TAPEGRAD_BACKEND` (`reference`, or a gpu.js mode). The
  * schedules are replaced by constants (see `dino-step/preset.ts`). Run through `npm run bench`, or
  * alone: `TAPEGRAD_BACKEND=reference npx tsx bench/dino-step-tapegrad.ts --steps 2`.
@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { type BackendChoice, type Tensor, backendInfo, flattenNamed, matmul, random, setBackend, tensor, unflattenNamed } from '../core/index.js';
 import { type DinoModelParams, bicubicMatrix, vitMnist } from '../nn/index.js';
-import { type DinoModel, type DinoState, dinoStep, initDinoState, vitDinoModel } from '../ssl/dino.js';
+import { type DinoModel, type DinoState, dinoStep, initDinoState, jitDinoStep, vitDinoModel } from '../ssl/dino.js';
 import { type DinoStepTarget, main } from './dino-step/harness.js';
 import { type HostParams, frozenParamName } from './dino-step/host-params.js';
 import { bicubicRows } from './dino-step/pos-embed-resample.js';
@@ -76,21 +76,23 @@ const packageVersion = (JSON.parse(readFileSync(new URL('../package.json', impor
 await main<Tensor[]>(async (flags) => {
   const choice = (flags.backend ?? process.env.TAPEGRAD_BACKEND ?? 'gpujs') as BackendChoice;
   setBackend(choice);
-  if (flags.mode !== undefined && flags.mode !== 'eager') throw new Error(`tapegrad: mode ${flags.mode}: not implemented (dinoStep reads the loss and the clipping norms on the host, which core's trace-and-replay jit forbids, and its schedules are numbers a trace would bake in)`);
+  const mode = flags.mode ?? 'eager';
+  if (mode !== 'eager' && mode !== 'jit') throw new Error(`tapegrad: --mode must be one of eager, jit; got ${mode}`);
+  const step = mode === 'jit' ? jitDinoStep() : dinoStep;
   checkResampleMatchesTapegrad();
   const info = backendInfo();
   return {
     library: 'tapegrad',
     version: packageVersion,
     backend: choice === 'reference' ? 'reference' : `gpujs ${info.mode}`,
-    mode: 'eager',
+    mode,
     notes: ['position table for 12×12 crops: bicubic (nn/pos-embed.ts)'],
     createTrainer: async (host) => {
       let state = initialState(host, flags.dropPathRate);
       return {
         upload: (crops) => crops.map((crop) => tensor(crop.data, { shape: [...crop.shape], dtype: 'float32' })),
         step: async (batch, index) => {
-          const { state: next, metrics } = dinoStep(state, batch, random.key(1000 + index));
+          const { state: next, metrics } = step(state, batch, random.key(1000 + index));
           state = next;
           return { loss: metrics.loss, teacherEntropy: metrics.teacherEntropy };
         },

@@ -73,7 +73,10 @@ function targets(only: readonly string[]): Target[] {
     for (const backend of ['reference', ...availableGpuModes()]) {
       list.push({ library: 'tapegrad', backend: backend === 'reference' ? backend : `gpujs ${backend}`, mode: 'eager', command: tsx('dino-step-tapegrad.ts'), env: { TAPEGRAD_BACKEND: backend }, agreement: backend === 'reference' });
     }
-    list.push({ library: 'tapegrad', backend: '—', mode: 'jit', message: 'jit: not yet (dinoStep reads the loss and the clipping norms on the host; its schedules and the AdamW step count are numbers a trace would bake in)' });
+    // jitDinoStep on the gpu.js modes (the reference backend is the oracle, not a contender)
+    for (const backend of availableGpuModes()) {
+      list.push({ library: 'tapegrad', backend: `gpujs ${backend}`, mode: 'jit', command: tsx('dino-step-tapegrad.ts', '--mode', 'jit'), env: { TAPEGRAD_BACKEND: backend } });
+    }
   }
   if (only.includes('tfjs')) {
     for (const backend of ['cpu', 'wasm']) list.push({ library: 'tfjs', backend, mode: 'eager', command: tsx('dino-step-tfjs.ts', '--backend', backend), agreement: backend === 'wasm' });

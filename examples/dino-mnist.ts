@@ -15,7 +15,7 @@
  */
 import { type Key, type Tensor, backendInfo, random, setBackend, take, tensor } from '../core/index.js';
 import type { DinoModelParams } from '../nn/index.js';
-import { type DinoMetrics, type DinoState, dinoStep, initDinoState } from '../ssl/index.js';
+import { type DinoMetrics, type DinoState, dinoStep, initDinoState, jitDinoStep } from '../ssl/index.js';
 import { figureDigits, writeAttentionFigure } from './dino/attention-figure.js';
 import { type CheckpointInfo, loadCheckpointState, readCheckpointHeader, saveCheckpoint } from './dino/checkpoint.js';
 import { writeCurves } from './dino/curves.js';
@@ -209,12 +209,13 @@ async function train(run: Run, session: Session, stdout: Stream): Promise<boolea
   const onInterrupt = () => (interrupted = true);
   process.once('SIGINT', onInterrupt);
   const bar = progress({ total: Math.max(0, stopAt - session.state.step), stream: stdout });
+  const trainStep = flags.jit ? jitDinoStep() : dinoStep;
   try {
     while (session.state.step < stopAt && !interrupted) {
       const step = session.state.step;
       const started = performance.now();
       const [augmentKey, dropKey] = random.split(random.foldIn(run.trainKey, step), 2);
-      const next = guardedStep(run, session, () => dinoStep(session.state, stepCrops(run, step, augmentKey), dropKey));
+      const next = guardedStep(run, session, () => trainStep(session.state, stepCrops(run, step, augmentKey), dropKey));
       session.info = { ...session.info, trainSeconds: session.info.trainSeconds + (performance.now() - started) / 1000 };
       session.state = next.state;
       const metrics = (session.last = next.metrics);

@@ -18,7 +18,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type Tensor, backendInfo, random, setBackend, take, tensor } from '../core/index.js';
-import { type SiameseimMetrics, type SiameseimState, type SiameseimTrainConfig, initSiameseimState, siameseimStep } from '../ssl/index.js';
+import { type SiameseimMetrics, type SiameseimState, type SiameseimTrainConfig, initSiameseimState, jitSiameseimStep, siameseimStep } from '../ssl/index.js';
 import { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './siameseim/checkpoint.js';
 import { type KnnSets, batchRows, knnSets, normalisePixels } from './siameseim/data.js';
 import { encoderKnn, knnNeighbours, pixelKnn } from './siameseim/evaluate.js';
@@ -166,12 +166,13 @@ async function train(run: Run, session: Session, stdout: Stream): Promise<boolea
   process.once('SIGINT', onInterrupt);
   const bar = progress({ total: Math.max(0, stopAt - session.state.step), stream: stdout });
   let last: SiameseimMetrics | undefined;
+  const trainStep = flags.jit ? jitSiameseimStep() : siameseimStep;
   try {
     while (session.state.step < stopAt && !interrupted) {
       const step = session.state.step;
       const images = take(run.trainImages, tensor(batchRows(run.dataKey, step, run.trainImages.shape[0], flags.batchSize), { dtype: 'int32' }), 0);
       const started = performance.now();
-      const next = siameseimStep(session.state, { images }, random.foldIn(run.stepKey, step), run.config);
+      const next = trainStep(session.state, { images }, random.foldIn(run.stepKey, step), run.config);
       checkFinite(next.metrics, step + 1, session.checkpointStep === undefined ? undefined : `step ${session.checkpointStep}, ${run.paths.checkpoint}`);
       session.info = { ...session.info, trainSeconds: session.info.trainSeconds + (performance.now() - started) / 1000 };
       session.state = next.state;

@@ -21,5 +21,5 @@ export { type MomentumSchedule, type LearningRateSchedule, siameseimMomentum, si
 export { type ViewPairOptions, type ViewPair, type TwoViews, sampleViewPair, cropView, siameseimViews } from './siameseim-views.js';
 export {
   type SiameseimVariant, type SiameseimTrainConfig, type SiameseimState, type SiameseimMetrics, type SiameseimBatch,
-  siameseimVariants, initSiameseimState, siameseimParamGroups, defaultMaskOptions, prepareSiameseimBatch, siameseimStep,
+  siameseimVariants, initSiameseimState, siameseimParamGroups, defaultMaskOptions, prepareSiameseimBatch, siameseimStep, jitSiameseimStep,
 } from './siameseim-step.js';

@@ -14,6 +14,7 @@ export const flagSpecs = {
   steps: { type: 'integer', default: 0, min: 0, help: "training steps in all; 0 takes the preset's (a resumed run continues up to this count)" },
   seed: { type: 'integer', default: 0, min: 0, help: 'seed of the initialisation, batch order, crops and stochastic depth' },
   backend: { type: 'choice', choices: backendChoices, default: 'gpujs', help: 'where kernels run (gpujs picks its best mode; reference is plain JavaScript)' },
+  jit: { type: 'boolean', default: true, help: 'compile the training step with jit (jitDinoStep: traced once per signature, then replayed; the same numbers); --no-jit runs dinoStep eagerly' },
   out: { type: 'string', default: '', help: 'output directory; empty means runs/dino-<preset>-seed<seed> (or the --resume directory)' },
   resume: { type: 'string', default: '', help: 'continue the run in this directory from its checkpoint.safetensors' },
   evalEvery: { type: 'integer', default: 100, min: 0, help: 'k-NN evaluation of the teacher every this many steps (0: only at the end)' },

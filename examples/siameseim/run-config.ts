@@ -12,6 +12,7 @@ export const flagSpecs = {
   variant: { type: 'choice', choices: siameseimVariants, default: 'siameseim', help: 'siameseim: predict view b from masked view a and relative positions; mim: view b = view a; id: one pooled target per image' },
   seed: { type: 'integer', default: 0, min: 0, help: 'seed of the initialisation, batch order, views and masks' },
   backend: { type: 'choice', choices: backendChoices, default: 'gpujs', help: 'where kernels run (gpujs picks its best mode; reference is plain JavaScript)' },
+  jit: { type: 'boolean', default: true, help: 'compile the training step with jit (jitSiameseimStep: traced once per signature, then replayed; the same numbers); --no-jit runs siameseimStep eagerly' },
   out: { type: 'string', default: '', help: 'output directory; empty means runs/siameseim-<variant>' },
   resume: { type: 'boolean', default: false, help: 'continue from <out>/checkpoint.safetensors' },
   evalEvery: { type: 'integer', default: 100, min: 0, help: 'k-NN evaluation and checkpoint every this many steps (0: only at the end)' },
