@@ -5,7 +5,7 @@
  * tensors of a small ViT step, so as one op it is one row pass forward and a four-op vjp. The vjps
  * are written with primitives, so every order of derivative works.
  */
-import { wasmElementwiseWith } from '../backend/wasm-elementwise/index.js';
+import { wasmRowSoftmax } from '../backend/wasm-elementwise/index.js';
 import { requireFloat } from '../dtype.js';
 import { ShapeError } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
@@ -23,18 +23,6 @@ function inferLastAxis(op: string, [x]: readonly Tensor[]): OutputType {
   requireFloat(op, 'x', x.dtype);
   if (x.rank < 1) throw new ShapeError(`${op}: x is a scalar; it needs a last axis to normalise over`);
   return { shape: x.shape, dtype: x.dtype };
-}
-
-/**
- * Writes x − rowmax(x) for every row of length d into `shifted`; the SIMD exp then maps it in place
- * of V8's `Math.exp`, which costs 20–40 ns an element on the machines measured.
- */
-function shiftRows(x: Float32Array, d: number, shifted: Float32Array): void {
-  for (let start = 0; start < x.length; start += d) {
-    let max = -Infinity;
-    for (let j = start; j < start + d; j++) if (x[j] > max) max = x[j];
-    for (let j = start; j < start + d; j++) shifted[j] = x[j] - max;
-  }
 }
 
 /**
@@ -58,26 +46,9 @@ function rowSoftmaxKernel(this: KernelThis, x: Float32Array): number {
   return Math.exp(x[this.thread.x] - max) / total;
 }
 
-/**
- * The same on the CPU modes: x − rowmax written straight into WebAssembly memory, the SIMD exp, then
- * each row's sum and the output (e/Σ, or x − max − log Σ) on the way out.
- */
-function hostRowSoftmax([x]: readonly Float32Array[], { d, logarithm }: Readonly<Record<string, number>>, size: number): Float32Array | null {
-  return wasmElementwiseWith('exp', size, (shifted) => shiftRows(x, d, shifted), (e, shifted) => {
-    const y = new Float32Array(size);
-    for (let start = 0; start < size; start += d) {
-      let total = 0;
-      for (let j = start; j < start + d; j++) total += e[j];
-      if (logarithm > 0) {
-        const logTotal = Math.log(total);
-        for (let j = start; j < start + d; j++) y[j] = shifted[j] - logTotal;
-      } else {
-        const scale = 1 / total;
-        for (let j = start; j < start + d; j++) y[j] = e[j] * scale;
-      }
-    }
-    return y;
-  });
+/** The same on the CPU modes, every pass in WebAssembly (`wasmRowSoftmax`). */
+function hostRowSoftmax([x]: readonly Float32Array[], { d, logarithm }: Readonly<Record<string, number>>): Float32Array | null {
+  return wasmRowSoftmax(x, d, logarithm > 0);
 }
 
 export const softmaxOp: OpDef<{}, Saved, 'softmax'> = {

@@ -3,10 +3,10 @@
  * formulas: the series erf of core/ops/erf.ts and V8's Math.exp; and the binary kernels (add, sub,
  * mul, div over repeating windows) against float64 arithmetic rounded to float32, which is exact;
  * the strided copy against a plain walk over the view; the sums against float32 sums in the order
- * their header states, which they must match bit for bit.
+ * their header states, which they must match bit for bit; row softmax against float64 formulas.
  */
 import { describe, expect, it } from 'vitest';
-import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise, wasmStridedCopy, wasmSum } from '../../core/backend/wasm-elementwise/index.js';
+import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise, wasmRowSoftmax, wasmStridedCopy, wasmSum } from '../../core/backend/wasm-elementwise/index.js';
 import { wasmMatmulAvailable } from '../../core/backend/wasm-matmul/index.js';
 import { erfSeries } from '../../core/ops/erf.js';
 
@@ -154,5 +154,30 @@ describe.runIf(wasmMatmulAvailable())('wasm SIMD elementwise kernels', () => {
     }
     // inner sizes the kernels do not cover are left to the caller
     expect(wasmSum(new Float32Array(12), 2, 3)).toBeNull();
+  });
+
+  it('row softmax and log-softmax stay within float32 rounding of the float64 formulas, for row widths 1–13 and 50', () => {
+    let seed = 7;
+    const next = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    for (const d of [...Array.from({ length: 13 }, (_, i) => i + 1), 50]) {
+      const rows = 7;
+      // values up to ±40 plus an offset of 60 on the third row: e^x would overflow without the shift
+      const x = Float32Array.from({ length: rows * d }, (_, i) => 40 * next() + (Math.floor(i / d) === 2 ? 60 : 0));
+      const probabilities = wasmRowSoftmax(x, d, false)!;
+      const logProbabilities = wasmRowSoftmax(x, d, true)!;
+      for (let r = 0; r < rows; r++) {
+        const row = Array.from(x.subarray(r * d, (r + 1) * d));
+        const max = Math.max(...row);
+        const logTotal = Math.log(row.reduce((total, v) => total + Math.exp(v - max), 0));
+        row.forEach((v, j) => {
+          const expectedLog = v - max - logTotal;
+          const p = probabilities[r * d + j];
+          // x − max is rounded to float32 (|x − max|·2⁻²⁴ at most), which e^(·) turns into that relative error
+          const relative = 2e-6 + Math.abs(v - max) * 2 ** -24;
+          expect(Math.abs(p - Math.exp(expectedLog))).toBeLessThanOrEqual(relative * Math.exp(expectedLog) + 1e-45);
+          expect(Math.abs(logProbabilities[r * d + j] - expectedLog)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expectedLog)));
+        });
+      }
+    }
   });
 });

@@ -13,6 +13,7 @@ import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../wasm-ma
 import type { BinaryExports, BinaryKernelName } from './binary-kernels.js';
 import { type ElementwiseExports, type ElementwiseKernelName, elementwiseModule } from './kernels.js';
 import { type StridedCopyExport, stridedCopyAxes } from './strided-copy-kernel.js';
+import type { RowExports } from './row-kernels.js';
 import type { SumExports } from './sum-kernels.js';
 
 export { type BinaryKernelName, binaryKernelNames } from './binary-kernels.js';
@@ -20,7 +21,7 @@ export { type ElementwiseKernelName, elementwiseKernelNames } from './kernels.js
 
 interface Runtime {
   readonly memory: WasmMemory;
-  readonly exports: ElementwiseExports & BinaryExports & SumExports & { readonly stridedCopy: StridedCopyExport };
+  readonly exports: ElementwiseExports & BinaryExports & SumExports & RowExports & { readonly stridedCopy: StridedCopyExport };
   heap: Float32Array;
 }
 
@@ -45,9 +46,9 @@ export function wasmElementwise(name: ElementwiseKernelName, x: Float32Array): F
 /**
  * The same kernels without the copies: `write` fills the `length` inputs in WebAssembly memory, the
  * kernel maps them, and `read` sees the inputs and outputs there (views that the next call reuses,
- * so it must copy what it keeps). softmax writes x − max straight in and normalises on the way out.
+ * so it must copy what it keeps).
  */
-export function wasmElementwiseWith<T>(
+function wasmElementwiseWith<T>(
   name: ElementwiseKernelName,
   length: number,
   write: (input: Float32Array) => void,
@@ -179,4 +180,31 @@ export function wasmSum(x: Float32Array, length: number, inner: number): Float32
   if (inner === 1) run.exports.sumLast(0, targetAt * 4, outer, length);
   else run.exports.sumMiddle(0, targetAt * 4, outer, length, inner / 4);
   return run.heap.slice(targetAt, targetAt + outer * inner);
+}
+
+/**
+ * softmax (or log-softmax) of every row of `d` floats in `x`, all in WebAssembly memory: x − row max,
+ * the SIMD exp, the row sums (sumLast's four lane partials), then e/Σ or (x − max) − log Σ. Only the
+ * per-row 1/Σ or log Σ is computed here, in float64 and stored as float32. Null without SIMD.
+ */
+export function wasmRowSoftmax(x: Float32Array, d: number, logarithm: boolean): Float32Array | null {
+  const size = x.length;
+  const rows = size / d;
+  if (!(d >= 1 && Number.isInteger(rows) && rows >= 1)) return null;
+  const run = getRuntime();
+  if (!run) return null;
+  // float offsets: input, shifted rows, their exp (whole vectors), per-row values, result
+  const padded = Math.ceil(size / 4) * 4;
+  const [shiftedAt, expAt, rowAt] = [padded, 2 * padded, 3 * padded];
+  const resultAt = rowAt + Math.ceil(rows / 4) * 4;
+  run.heap = growHeap(run.memory, run.heap, (resultAt + padded) * 4);
+  run.heap.set(x, 0);
+  run.exports.rowShift(0, shiftedAt * 4, rows, d);
+  run.exports.exp(shiftedAt * 4, expAt * 4, padded / 4);
+  run.exports.sumLast(expAt * 4, rowAt * 4, rows, d);
+  const perRow = run.heap.subarray(rowAt, rowAt + rows);
+  for (let r = 0; r < rows; r++) perRow[r] = logarithm ? Math.log(perRow[r]) : 1 / perRow[r];
+  if (logarithm) run.exports.rowSubtract(shiftedAt * 4, rowAt * 4, resultAt * 4, rows, d);
+  else run.exports.rowScale(expAt * 4, rowAt * 4, resultAt * 4, rows, d);
+  return run.heap.slice(resultAt, resultAt + size);
 }

@@ -14,6 +14,7 @@
 import { FunctionBuilder, type ModuleDefinition } from '../wasm-matmul/wasm-emitter.js';
 import { binaryFunctions } from './binary-kernels.js';
 import { stridedCopyFunction } from './strided-copy-kernel.js';
+import { rowFunctions } from './row-kernels.js';
 import { sumFunctions } from './sum-kernels.js';
 
 export type ElementwiseKernelName = 'exp' | 'gelu' | 'geluDerivative';
@@ -130,6 +131,6 @@ function kernelFunction(name: ElementwiseKernelName): FunctionBuilder {
 export function elementwiseModule(memory: { initialPages: number; maximumPages: number }): ModuleDefinition {
   return {
     memory: { module: 'env', name: 'memory', shared: false, ...memory },
-    functions: [...elementwiseKernelNames.map(kernelFunction), ...binaryFunctions(), ...sumFunctions(), stridedCopyFunction()].map((f) => f.definition()),
+    functions: [...elementwiseKernelNames.map(kernelFunction), ...binaryFunctions(), ...sumFunctions(), ...rowFunctions(), stridedCopyFunction()].map((f) => f.definition()),
   };
 }

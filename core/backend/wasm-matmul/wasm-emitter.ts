@@ -192,7 +192,9 @@ export class FunctionBuilder {
 
   // f32 and f32x4
   f32Add(): this { return this.emit(0x92); }
+  f32Sub(): this { return this.emit(0x93); }
   f32Mul(): this { return this.emit(0x94); }
+  f32Max(): this { return this.emit(0x97); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Abs(): this { return this.simd(0xe0); }
