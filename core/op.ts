@@ -46,11 +46,8 @@ export interface OpDef<Attrs, Saved extends object, Name extends OpName = OpName
 }
 
 /** Runs a primitive eagerly on the current backend and offers it to the active tapes. */
-const prof = ((globalThis as any).__prof ??= new Map<string, [number, number]>());
 export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
-  const t0 = performance.now();
   const output = insideOp(() => run(op, inputs, attrs));
-  const k = op.name === 'matmul' || op.name === 'softmax' ? op.name + ' ' + inputs.map((t) => t.shape.join('x') + (t.storage.stride.join(',') )).join(' ') : op.name; const e = prof.get(k) ?? [0, 0]; e[0] += performance.now() - t0; e[1]++; prof.set(k, e);
   recordOp(op, inputs, attrs, output);
   recordOnActiveTapes(op, inputs, output, attrs, () => op.save(inputs, output, attrs) as Record<string, unknown>);
   return output;
