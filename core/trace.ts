@@ -24,6 +24,11 @@ let active: Trace | null = null;
 /** Above 0 while an op's own infer/forward runs: reading inputs there is execution, not tracing. */
 let opDepth = 0;
 
+/** Whether a `jit` trace is recording. */
+export function tracing(): boolean {
+  return active !== null;
+}
+
 export function withTrace<T>(trace: Trace, fn: () => T): T {
   const outer = active;
   active = trace;

@@ -4,6 +4,7 @@
  * full passes forward; as one op it is one pass, and its vjp needs no broadcast copy of the vectors.
  * `shift` may be left out (x·scale). The vjp is written with primitives, so every order works.
  */
+import { outputBuffer } from '../buffer-pool.js';
 import { sameDType } from '../dtype.js';
 import { ShapeError, formatShape } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
@@ -19,7 +20,7 @@ const sumRows = (t: Tensor) => sum(t, t.shape.slice(0, -1).map((_, i) => i));
 
 /** x·scale (+ shift) row by row; float32 CPU modes. */
 function hostScaleShift([x, scale, shift]: readonly Float32Array[], { d }: Readonly<Record<string, number>>, size: number): Float32Array {
-  const y = new Float32Array(size);
+  const y = outputBuffer('float32', size) as Float32Array;
   for (let start = 0; start < size; start += d) {
     if (shift) for (let j = 0; j < d; j++) y[start + j] = x[start + j] * scale[j] + shift[j];
     else for (let j = 0; j < d; j++) y[start + j] = x[start + j] * scale[j];

@@ -5,6 +5,7 @@
  * a small ViT step after matmul; as one op it is one pass forward. The vjp is written with primitives,
  * so every order of derivative works.
  */
+import { outputBuffer } from '../buffer-pool.js';
 import { requireFloat } from '../dtype.js';
 import { OptionError, ShapeError } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
@@ -22,7 +23,7 @@ const lastAxisMean = (t: Tensor) => div(sum(t, { axis: -1, keepDims: true }), t.
 
 /** Each row (last axis) of `x`, two passes for the statistics and one for the output; float32 CPU modes. */
 function hostStandardize([x]: readonly Float32Array[], { d, eps }: Readonly<Record<string, number>>, size: number): Float32Array {
-  const y = new Float32Array(size);
+  const y = outputBuffer('float32', size) as Float32Array;
   for (let start = 0; start < size; start += d) {
     let total = 0;
     for (let j = start; j < start + d; j++) total += x[j];

@@ -1,9 +1,12 @@
 import { OptionError } from '../errors.js';
+import { BufferPool, withBufferPool } from '../buffer-pool.js';
+import type { TypedArray } from '../dtype.js';
 import { type OpDef, apply } from '../op.js';
 import { identity } from '../ops/identity.js';
 import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
 import { Tensor } from '../tensor.js';
-import { Trace, recordAlias, withTrace } from '../trace.js';
+import { anyTapeActive } from '../tape.js';
+import { Trace, recordAlias, tracing, withTrace } from '../trace.js';
 
 /** Where an instruction reads a tensor: a slot filled during the replay, or a constant of the trace. */
 type Ref = { readonly slot: number } | { readonly constant: Tensor };
@@ -19,6 +22,8 @@ type Instruction =
  */
 interface Program {
   readonly instructions: readonly Instruction[];
+  /** Buffers of dead intermediates, reused by later ops of this program and by its next calls. */
+  readonly buffers: BufferPool;
   readonly releases: readonly (readonly number[])[];
   readonly slotCount: number;
   readonly outputs: readonly Ref[];
@@ -83,7 +88,7 @@ function compile(trace: Trace, inputs: readonly Tensor[], outputs: readonly Tens
     slots.set(output.id, out);
   }
   const outputRefs = outputs.map(refOf);
-  return { instructions, releases: releasePlan(instructions, outputRefs, slots.size), slotCount: slots.size, outputs: outputRefs, outputDef };
+  return { instructions, buffers: new BufferPool(), releases: releasePlan(instructions, outputRefs, slots.size), slotCount: slots.size, outputs: outputRefs, outputDef };
 }
 
 /** For each instruction, the slots it reads for the last time; outputs are never released. */
@@ -100,21 +105,41 @@ function releasePlan(instructions: readonly Instruction[], outputs: readonly Ref
   return releases;
 }
 
-/** Runs the compiled ops on new inputs, letting each intermediate go after its last use. */
+/**
+ * Runs the compiled ops on new inputs, letting each intermediate go after its last use. Its buffer
+ * goes back to the program's pool once no live value shares it (views share their base's buffer),
+ * unless it belongs to an input, a constant or an output, or a tape or trace may still hold it.
+ */
 function replay<Out>(program: Program, inputs: readonly Tensor[]): Out {
   const values = new Array<Tensor | undefined>(program.slotCount);
   inputs.forEach((t, i) => (values[i] = t));
   const resolve = (ref: Ref) => ('slot' in ref ? values[ref.slot]! : ref.constant);
-  program.instructions.forEach((instruction, i) => {
-    if (instruction.kind === 'op') {
-      values[instruction.out] = apply(instruction.op, instruction.inputs.map(resolve), instruction.attrs);
-    } else {
-      const from = resolve(instruction.from);
-      const to = new Tensor(from.storage);
-      recordAlias(from, to);
-      values[instruction.out] = to;
-    }
-    for (const slot of program.releases[i]) values[slot] = undefined;
-  });
+  const recycle = !anyTapeActive() && !tracing();
+  // live values per buffer; buffers the program does not own are never counted
+  const owners = new Map<TypedArray, number>();
+  const foreign = new Set<TypedArray>(inputs.map((t) => t.storage.data));
+  const run = () =>
+    program.instructions.forEach((instruction, i) => {
+      if (instruction.kind === 'op') {
+        for (const ref of instruction.inputs) if ('constant' in ref) foreign.add(ref.constant.storage.data);
+        values[instruction.out] = apply(instruction.op, instruction.inputs.map(resolve), instruction.attrs);
+      } else {
+        const from = resolve(instruction.from);
+        const to = new Tensor(from.storage);
+        recordAlias(from, to);
+        values[instruction.out] = to;
+      }
+      const data = values[instruction.out]!.storage.data;
+      if (!foreign.has(data)) owners.set(data, (owners.get(data) ?? 0) + 1);
+      for (const slot of program.releases[i]) {
+        const buffer = values[slot]!.storage.data;
+        values[slot] = undefined;
+        const left = (owners.get(buffer) ?? 0) - 1;
+        if (left > 0) owners.set(buffer, left);
+        else if (owners.delete(buffer) && recycle) program.buffers.give(buffer);
+      }
+    });
+  if (recycle) withBufferPool(program.buffers, run);
+  else run();
   return treeUnflatten<Out>(program.outputDef, program.outputs.map(resolve));
 }

@@ -61,6 +61,34 @@ describe('jit', () => {
     expect(outputs[2]).not.toEqual(outputs[1]);
   });
 
+  it('reuses the buffers of dead intermediates without touching inputs, outputs, views of live values or earlier results', () =>
+    tg.withBackend('gpujs', () => {
+      // float32 on a CPU mode, where kernels write into recycled buffers; views share buffers with live values
+      const f = (x: Tensor, w: Tensor) => {
+        const h = tg.exp(tg.mul(tg.reshape(tg.reshape(x, [64 * 64]), [64, 64]), 0.1));
+        const view = tg.transpose(h, [1, 0]);
+        const y = tg.add(tg.matmul(h, w), 1);
+        const z = tg.mul(tg.gelu(y), tg.sub(y, 2));
+        return { z: tg.add(z, tg.matmul(view, view)), view, sum: tg.sum(tg.square(z)) };
+      };
+      const compiled = tg.jit(f);
+      const draw = (seed: number) => tg.cast(randomTensor([64, 64], seed), 'float32');
+      const results: { eager: number[][]; jitted: { z: Tensor; view: Tensor; sum: Tensor } }[] = [];
+      for (let seed = 1; seed <= 4; seed++) {
+        const [x, w] = [draw(seed), draw(seed + 10)];
+        const inputs = [x.toArray(), w.toArray()];
+        const eager = f(x, w);
+        const jitted = compiled(x, w);
+        expect(jitted.z.toArray()).toEqual(eager.z.toArray());
+        expect(jitted.view.toArray()).toEqual(eager.view.toArray());
+        expect(jitted.sum.item()).toBe(eager.sum.item());
+        expect([x.toArray(), w.toArray()]).toEqual(inputs);
+        results.push({ eager: [eager.z.toArray(), eager.view.toArray()] as number[][], jitted });
+      }
+      // results of earlier calls are never handed out again
+      for (const { eager, jitted } of results) expect([jitted.z.toArray(), jitted.view.toArray()]).toEqual(eager);
+    }));
+
   it('composes with grad in both orders', () => {
     const x = randomTensor([4], 5);
     const f = (y: Tensor) => tg.sum(tg.sin(tg.mul(y, y)));

@@ -106,39 +106,41 @@ describe('dinoStep', () => {
     expect(Object.keys(tg.flattenNamed(next.student))).toContain('backbone.blocks.0.attn.qkv.weight');
   });
 
-  it('jitDinoStep gives dinoStep\'s states and metrics on every step (drop path on), tracing once per signature', () => {
-    const vit = vitDinoModel(vitMnist({ embedDim: 16, depth: 2, numHeads: 2, dropPathRate: 0.3 }), { outDim: 8, hiddenDim: 16, bottleneckDim: 4 });
-    let forwards = 0;
-    const model: DinoModel<any> = { ...vit, forward: (...args) => (forwards++, vit.forward(...args)) };
-    // 3 epochs of 2: the last layer is frozen in epoch 0, so the signatures are: no AdamW state (step 0),
-    // state without the last layer (1), the last layer's first update (2), everything (3 onwards)
-    const state0 = initDinoState(random.key(3), model, 8, { epochs: 3, itersPerEpoch: 2, warmupEpochs: 1, lr: 1e-3, warmupTeacherTempEpochs: 2, teacherTemp: 0.07 });
-    const images = random.uniform(random.key(4), [2, 1, 28, 28]);
-    const compiled = jitDinoStep();
-    let [eager, jitted] = [state0, state0];
-    let eagerForwards = 0;
-    for (let i = 0; i < 6; i++) {
-      const { crops } = multiCrop(random.foldIn(random.key(5), i), images, { ...mnistMultiCrop, localCrops: 2 });
-      const key = random.foldIn(random.key(6), i);
-      const before = forwards;
-      const a = dinoStep(eager, crops, key);
-      eagerForwards += forwards - before;
-      const b = compiled(jitted, crops, key);
-      expect(b.metrics).toEqual(a.metrics);
-      for (const part of ['student', 'teacher', 'center', 'optimizer'] as const) {
-        const [x, y] = [tg.treeLeaves(a.state[part]), tg.treeLeaves(b.state[part])];
-        expect(y.length).toBe(x.length);
-        x.forEach((t, j) => expect(same(y[j], t)).toBe(true));
-      }
-      expect(b.state.optimizer['head.last_layer.weight_v']?.step).toBe(a.state.optimizer['head.last_layer.weight_v']?.step);
-      [eager, jitted] = [a.state, b.state];
-    }
-    // teacher + student forward per trace: 4 traces, then steps 4 and 5 replay without running the model's code
-    expect(eagerForwards).toBe(12);
-    expect(forwards - eagerForwards).toBe(8);
-    // the drop-path draws follow the key: a different key gives a different loss
-    const other = compiled(state0, multiCrop(random.foldIn(random.key(5), 0), images, { ...mnistMultiCrop, localCrops: 2 }).crops, random.key(99));
-    const first = dinoStep(state0, multiCrop(random.foldIn(random.key(5), 0), images, { ...mnistMultiCrop, localCrops: 2 }).crops, random.foldIn(random.key(6), 0));
-    expect(other.metrics.loss).not.toBe(first.metrics.loss);
-  });
+  // float64 on the reference backend, and float32 on gpu.js's CPU mode, where the replay also recycles dead buffers
+  for (const backend of ['reference', 'gpujs'] as const) {
+    it(`jitDinoStep gives dinoStep's states and metrics on every step (drop path on), tracing once per signature (${backend})`, () =>
+      tg.withBackend(backend, () => {
+        const vit = vitDinoModel(vitMnist({ embedDim: 16, depth: 2, numHeads: 2, dropPathRate: 0.3 }), { outDim: 8, hiddenDim: 16, bottleneckDim: 4 });
+        let forwards = 0;
+        const model: DinoModel<any> = { ...vit, forward: (...args) => (forwards++, vit.forward(...args)) };
+        // 3 epochs of 2: the last layer is frozen in epoch 0, so the signatures are: no AdamW state (step 0),
+        // state without the last layer (1), the last layer's first update (2), everything (3 onwards)
+        const state0 = initDinoState(random.key(3), model, 8, { epochs: 3, itersPerEpoch: 2, warmupEpochs: 1, lr: 1e-3, warmupTeacherTempEpochs: 2, teacherTemp: 0.07 });
+        const images = random.uniform(random.key(4), [2, 1, 28, 28]);
+        const cropsOf = (i: number) => multiCrop(random.foldIn(random.key(5), i), images, { ...mnistMultiCrop, localCrops: 2 }).crops;
+        const compiled = jitDinoStep();
+        let [eager, jitted] = [state0, state0];
+        let eagerForwards = 0;
+        for (let i = 0; i < 6; i++) {
+          const key = random.foldIn(random.key(6), i);
+          const before = forwards;
+          const a = dinoStep(eager, cropsOf(i), key);
+          eagerForwards += forwards - before;
+          const b = compiled(jitted, cropsOf(i), key);
+          expect(b.metrics).toEqual(a.metrics);
+          for (const part of ['student', 'teacher', 'center', 'optimizer'] as const) {
+            const [x, y] = [tg.treeLeaves(a.state[part]), tg.treeLeaves(b.state[part])];
+            expect(y.length).toBe(x.length);
+            x.forEach((t, j) => expect(same(y[j], t)).toBe(true));
+          }
+          expect(b.state.optimizer['head.last_layer.weight_v']?.step).toBe(a.state.optimizer['head.last_layer.weight_v']?.step);
+          [eager, jitted] = [a.state, b.state];
+        }
+        // teacher + student forward per trace: 4 traces, then steps 4 and 5 replay without running the model's code
+        expect(eagerForwards).toBe(12);
+        expect(forwards - eagerForwards).toBe(8);
+        // the drop-path draws follow the key: a different key gives a different loss
+        expect(compiled(state0, cropsOf(0), random.key(99)).metrics.loss).not.toBe(dinoStep(state0, cropsOf(0), random.foldIn(random.key(6), 0)).metrics.loss);
+      }));
+  }
 });

@@ -7,6 +7,7 @@
  *   const y = wasmElementwise('gelu', x);   // null where the engine has no WebAssembly SIMD
  *   const z = wasmBinary('add', x, bias, x.length);   // bias repeats along x, as in a broadcast
  */
+import { copyToOutput } from '../../buffer-pool.js';
 import { wasmMatmulAvailable } from '../wasm-matmul/index.js';
 import { emitModule } from '../wasm-matmul/wasm-emitter.js';
 import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../wasm-matmul/webassembly-api.js';
@@ -40,7 +41,7 @@ function getRuntime(): Runtime | undefined {
 
 /** e^x, gelu(x) or gelu′(x) of every element of `x`, in float32; null where WebAssembly SIMD is missing. */
 export function wasmElementwise(name: ElementwiseKernelName, x: Float32Array): Float32Array | null {
-  return wasmElementwiseWith(name, x.length, (input) => input.set(x), (output) => output.slice());
+  return wasmElementwiseWith(name, x.length, (input) => input.set(x), (output) => copyToOutput(output));
 }
 
 /**
@@ -100,7 +101,7 @@ export function wasmBinary(name: BinaryKernelName, a: Float32Array, b: Float32Ar
   placeOperand(run.heap, a, aVectors, 0);
   placeOperand(run.heap, b, bVectors, bAt);
   run.exports[name](0, aVectors, bAt * 4, bVectors, targetAt * 4, count);
-  return run.heap.slice(targetAt, targetAt + size);
+  return copyToOutput(run.heap.subarray(targetAt, targetAt + size));
 }
 
 /** Copies of fewer elements stay in JavaScript, where a call's set-up would cost more than it saves. */
@@ -161,7 +162,7 @@ export function wasmStridedCopy(data: Float32Array, shape: readonly number[], st
       index[axis] = 0;
     }
   }
-  return run.heap.slice(targetAt, targetAt + size);
+  return copyToOutput(run.heap.subarray(targetAt, targetAt + size));
 }
 
 /**
@@ -179,7 +180,7 @@ export function wasmSum(x: Float32Array, length: number, inner: number): Float32
   run.heap.set(x, 0);
   if (inner === 1) run.exports.sumLast(0, targetAt * 4, outer, length);
   else run.exports.sumMiddle(0, targetAt * 4, outer, length, inner / 4);
-  return run.heap.slice(targetAt, targetAt + outer * inner);
+  return copyToOutput(run.heap.subarray(targetAt, targetAt + outer * inner));
 }
 
 /**
@@ -206,5 +207,5 @@ export function wasmRowSoftmax(x: Float32Array, d: number, logarithm: boolean): 
   for (let r = 0; r < rows; r++) perRow[r] = logarithm ? Math.log(perRow[r]) : 1 / perRow[r];
   if (logarithm) run.exports.rowSubtract(shiftedAt * 4, rowAt * 4, resultAt * 4, rows, d);
   else run.exports.rowScale(expAt * 4, rowAt * 4, resultAt * 4, rows, d);
-  return run.heap.slice(resultAt, resultAt + size);
+  return copyToOutput(run.heap.subarray(resultAt, resultAt + size));
 }

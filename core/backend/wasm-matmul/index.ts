@@ -11,6 +11,7 @@
  * copied out; both copies are part of every call's cost.
  */
 import { availableParallelism } from 'node:os';
+import { outputBuffer } from '../../buffer-pool.js';
 import { defaultKernelShape, generateMatmulModule, packedBytes, scratchTileBytes, type MatmulExports } from './kernel.js';
 import { ThreadPool, controlBytes, maximumChunks, maximumThreads, scratchBytesPerThread, type Chunk } from './pool.js';
 import { FunctionBuilder, emitModule } from './wasm-emitter.js';
@@ -208,7 +209,7 @@ function checkSizes(a: Float32Array, b: Float32Array, m: number, k: number, n: n
  */
 export function wasmMatmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number, batch = 1, options: WasmMatmulOptions = {}): Float32Array {
   const bStride = options.bBatchStride ?? k * n;
-  const out = options.out ?? new Float32Array(batch * m * n);
+  const out = options.out ?? (outputBuffer('float32', batch * m * n) as Float32Array);
   checkSizes(a, b, m, k, n, batch, bStride, out);
   Object.assign(lastCallPhases, { copyIn: 0, pack: 0, compute: 0, copyOut: 0 });
   if (batch * m * n === 0) return out;
