@@ -1,6 +1,7 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { wasmStridedCopy } from './backend/wasm-elementwise/index.js';
-import { type DType, type TypedArray, allocate, dtypeOfArray } from './dtype.js';
+import { outputBuffer } from './buffer-pool.js';
+import { type DType, type TypedArray, dtypeOfArray } from './dtype.js';
 import { ShapeError, formatShape } from './errors.js';
 import { type Shape, contiguousStrides, sizeOf } from './shape.js';
 import { checkValueRead } from './trace.js';
@@ -98,13 +99,13 @@ export function contiguousData(array: NdArray<TypedArray>): TypedArray {
   if (isContiguous(array)) return array.data;
   const { shape, stride, data } = array;
   // a number broadcast to a shape (every stride 0) is a fill, the commonest view by far
-  if (stride.every((s, d) => s === 0 || shape[d] <= 1)) return allocate(dtypeOfArray(data), array.size).fill(data[array.offset]);
+  if (stride.every((s, d) => s === 0 || shape[d] <= 1)) return outputBuffer(dtypeOfArray(data), array.size).fill(data[array.offset]);
   // large float32 views (transposes, broadcast columns) copy in WebAssembly, several times faster
   if (data instanceof Float32Array) {
     const copied = wasmStridedCopy(data, shape, stride, array.offset);
     if (copied) return copied;
   }
-  const out = allocate(dtypeOfArray(data), array.size);
+  const out = outputBuffer(dtypeOfArray(data), array.size);
   const rank = shape.length;
   if (out.length === 0) return out;
   // walk the rows (every axis but the last) like an odometer, and copy each row in a tight loop

@@ -1,4 +1,5 @@
-import { allocate, type TypedArray } from '../dtype.js';
+import { outputBuffer } from '../buffer-pool.js';
+import type { TypedArray } from '../dtype.js';
 import type { KernelCall, KernelThis } from '../kernel.js';
 import type { Backend, BackendInfo } from './backend.js';
 
@@ -10,7 +11,7 @@ export class ReferenceBackend implements Backend {
   readonly name = 'reference' as const;
 
   run(call: KernelCall): TypedArray {
-    const out = allocate(call.dtype, call.size);
+    const out = outputBuffer(call.dtype, call.size);
     const thread = { x: 0, y: 0, z: 0 };
     const self: KernelThis = { thread, constants: call.constants };
     const { fn, args } = call;

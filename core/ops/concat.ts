@@ -1,5 +1,6 @@
 import ndarray from 'ndarray';
-import { allocate, sameDType } from '../dtype.js';
+import { outputBuffer } from '../buffer-pool.js';
+import { sameDType } from '../dtype.js';
 import { OptionError, ShapeError, formatShape } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
@@ -29,7 +30,7 @@ export const concatOp: OpDef<Attrs, Saved, 'concat'> = {
     return { shape: first.shape.map((d, j) => (j === axis ? total : d)), dtype };
   },
   forward: (xs, { axis }, out) => {
-    const data = allocate(out.dtype, sizeOf(out.shape));
+    const data = outputBuffer(out.dtype, sizeOf(out.shape));
     // rows of the result: everything before `axis`; each input fills a run of every row
     const rows = sizeOf(out.shape.slice(0, axis));
     const rowLength = sizeOf(out.shape.slice(axis));

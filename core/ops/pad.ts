@@ -1,5 +1,5 @@
 import ndarray from 'ndarray';
-import { allocate } from '../dtype.js';
+import { outputBuffer } from '../buffer-pool.js';
 import { OptionError, ShapeError, formatShape } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
 import { sizeOf } from '../shape.js';
@@ -21,7 +21,7 @@ export const padOp: OpDef<Attrs, Saved, 'pad'> = {
   }),
   // data movement only: fill the output with the value, then write x into its strided window
   forward: ([x], { low, interior, value }, out) => {
-    const data = allocate(out.dtype, sizeOf(out.shape)).fill(value);
+    const data = outputBuffer(out.dtype, sizeOf(out.shape)).fill(value);
     const window = ndarray(data, [...out.shape]).lo(...low).step(...interior.map((i) => i + 1)).hi(...x.shape);
     writeInto(window, contiguousData(x.storage));
     return { view: ndarray(data, [...out.shape]) };

@@ -4,7 +4,7 @@
  * full passes forward; as one op it is one pass, and its vjp needs no broadcast copy of the vectors.
  * `shift` may be left out (x·scale). The vjp is written with primitives, so every order works.
  */
-import { outputBuffer } from '../buffer-pool.js';
+import { wasmBinary } from '../backend/wasm-elementwise/index.js';
 import { sameDType } from '../dtype.js';
 import { ShapeError, formatShape } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
@@ -18,14 +18,10 @@ type Saved = { x: Tensor; scale: Tensor; shifted: boolean };
 /** Sums every axis but the last: the gradient of a vector that was applied to each row. */
 const sumRows = (t: Tensor) => sum(t, t.shape.slice(0, -1).map((_, i) => i));
 
-/** x·scale (+ shift) row by row; float32 CPU modes. */
-function hostScaleShift([x, scale, shift]: readonly Float32Array[], { d }: Readonly<Record<string, number>>, size: number): Float32Array {
-  const y = outputBuffer('float32', size) as Float32Array;
-  for (let start = 0; start < size; start += d) {
-    if (shift) for (let j = 0; j < d; j++) y[start + j] = x[start + j] * scale[j] + shift[j];
-    else for (let j = 0; j < d; j++) y[start + j] = x[start + j] * scale[j];
-  }
-  return y;
+/** x·scale (+ shift) on the CPU modes: two SIMD passes with scale and shift as windows repeating every row; null without SIMD. */
+function hostScaleShift([x, scale, shift]: readonly Float32Array[], _constants: unknown, size: number): Float32Array | null {
+  const scaled = wasmBinary('mul', x, scale, size);
+  return scaled && shift ? wasmBinary('add', scaled, shift, size) : scaled;
 }
 
 export const scaleShiftOp: OpDef<{}, Saved, 'scaleShift'> = {

@@ -5,7 +5,7 @@
  * a small ViT step after matmul; as one op it is one pass forward. The vjp is written with primitives,
  * so every order of derivative works.
  */
-import { outputBuffer } from '../buffer-pool.js';
+import { wasmRowStandardize } from '../backend/wasm-elementwise/index.js';
 import { requireFloat } from '../dtype.js';
 import { OptionError, ShapeError } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
@@ -21,19 +21,9 @@ type Saved = { x: Tensor; y: Tensor };
 // the mean composite lives above the ops (core/composites); ops build their vjps from primitives only
 const lastAxisMean = (t: Tensor) => div(sum(t, { axis: -1, keepDims: true }), t.shape[t.rank - 1]);
 
-/** Each row (last axis) of `x`, two passes for the statistics and one for the output; float32 CPU modes. */
-function hostStandardize([x]: readonly Float32Array[], { d, eps }: Readonly<Record<string, number>>, size: number): Float32Array {
-  const y = outputBuffer('float32', size) as Float32Array;
-  for (let start = 0; start < size; start += d) {
-    let total = 0;
-    for (let j = start; j < start + d; j++) total += x[j];
-    const mean = total / d;
-    let squares = 0;
-    for (let j = start; j < start + d; j++) squares += (x[j] - mean) * (x[j] - mean);
-    const rstd = 1 / Math.sqrt(squares / d + eps);
-    for (let j = start; j < start + d; j++) y[j] = (x[j] - mean) * rstd;
-  }
-  return y;
+/** Each row (last axis) of `x` in WebAssembly (`wasmRowStandardize`) on the CPU modes; null without SIMD. */
+function hostStandardize([x]: readonly Float32Array[], { d, eps }: Readonly<Record<string, number>>): Float32Array | null {
+  return wasmRowStandardize(x, d, eps);
 }
 
 export const standardizeOp: OpDef<Attrs, Saved, 'standardize'> = {

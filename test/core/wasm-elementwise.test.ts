@@ -3,10 +3,11 @@
  * formulas: the series erf of core/ops/erf.ts and V8's Math.exp; and the binary kernels (add, sub,
  * mul, div over repeating windows) against float64 arithmetic rounded to float32, which is exact;
  * the strided copy against a plain walk over the view; the sums against float32 sums in the order
- * their header states, which they must match bit for bit; row softmax against float64 formulas.
+ * their header states, which they must match bit for bit; row softmax against float64 formulas; row
+ * standardisation against float64 row statistics rounded once, bit for bit.
  */
 import { describe, expect, it } from 'vitest';
-import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise, wasmRowSoftmax, wasmStridedCopy, wasmSum } from '../../core/backend/wasm-elementwise/index.js';
+import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise, wasmRowSoftmax, wasmRowStandardize, wasmStridedCopy, wasmSum } from '../../core/backend/wasm-elementwise/index.js';
 import { wasmMatmulAvailable } from '../../core/backend/wasm-matmul/index.js';
 import { erfSeries } from '../../core/ops/erf.js';
 
@@ -178,6 +179,25 @@ describe.runIf(wasmMatmulAvailable())('wasm SIMD elementwise kernels', () => {
           expect(Math.abs(logProbabilities[r * d + j] - expectedLog)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expectedLog)));
         });
       }
+    }
+  });
+
+  it('row standardisation equals (x − mean)·(1/√(var + eps)) from float64 row sums, rounded once to float32, bit for bit', () => {
+    let seed = 11;
+    const next = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    for (const d of [1, 2, 3, 5, 8, 50, 64]) {
+      const rows = 5;
+      const x = Float32Array.from({ length: rows * d }, (_, i) => 3 * next() + (i % d === 0 ? 1000 : 0));
+      const y = wasmRowStandardize(x, d, 1e-6)!;
+      const expected = new Float32Array(rows * d);
+      for (let start = 0; start < x.length; start += d) {
+        const row = Array.from(x.subarray(start, start + d));
+        const mean = row.reduce((total, v) => total + v, 0) / d;
+        const variance = row.reduce((total, v) => total + (v - mean) * (v - mean), 0) / d;
+        const rstd = 1 / Math.sqrt(variance + 1e-6);
+        row.forEach((v, j) => (expected[start + j] = (v - mean) * rstd));
+      }
+      expect(Array.from(y)).toEqual(Array.from(expected));
     }
   });
 });

@@ -209,3 +209,16 @@ export function wasmRowSoftmax(x: Float32Array, d: number, logarithm: boolean): 
   else run.exports.rowScale(expAt * 4, rowAt * 4, resultAt * 4, rows, d);
   return copyToOutput(run.heap.subarray(resultAt, resultAt + size));
 }
+
+/** (x − mean) / √(var + eps) of every row of `d` floats in `x` (`rowStandardize`); null without SIMD. */
+export function wasmRowStandardize(x: Float32Array, d: number, eps: number): Float32Array | null {
+  const rows = x.length / d;
+  if (!(d >= 1 && Number.isInteger(rows) && rows >= 1)) return null;
+  const run = getRuntime();
+  if (!run) return null;
+  const targetAt = Math.ceil(x.length / 4) * 4;
+  run.heap = growHeap(run.memory, run.heap, (targetAt + x.length) * 4);
+  run.heap.set(x, 0);
+  run.exports.rowStandardize(0, targetAt * 4, rows, d, eps);
+  return copyToOutput(run.heap.subarray(targetAt, targetAt + x.length));
+}

@@ -5,6 +5,10 @@
  *   rowShift(source, target, rows, d)             target = x − max of its row
  *   rowScale(source, factors, target, rows, d)     target = x · factors[row]
  *   rowSubtract(source, terms, target, rows, d)    target = x − terms[row]
+ *   rowStandardize(source, target, rows, d, eps)    target = (x − mean) / √(var + eps) of its row
+ *
+ * rowStandardize accumulates its sums in float64 and rounds once at the store, as the JavaScript
+ * loop it replaced did, so it gives that loop's results bit for bit.
  *
  * Rows need not start on a 16-byte boundary (d = 50 for 7×7 patches and a class token), so these are
  * scalar loops; the exp in between is the vector kernel over the whole buffer. Addresses are in bytes;
@@ -16,6 +20,7 @@ export type RowExports = {
   readonly rowShift: (source: number, target: number, rows: number, d: number) => void;
   readonly rowScale: (source: number, factors: number, target: number, rows: number, d: number) => void;
   readonly rowSubtract: (source: number, terms: number, target: number, rows: number, d: number) => void;
+  readonly rowStandardize: (source: number, target: number, rows: number, d: number, eps: number) => void;
 };
 
 /** Counts `counter` down from its value to 0, running `body` each time (not at all from 0). */
@@ -71,6 +76,39 @@ function rowCombine(name: 'rowScale' | 'rowSubtract', combine: (f: FunctionBuild
   return f;
 }
 
+function rowStandardize(): FunctionBuilder {
+  const f = new FunctionBuilder('rowStandardize', ['i32', 'i32', 'i32', 'i32', 'f64']);
+  const [source, target, rows, d, eps] = [0, 1, 2, 3, 4];
+  const [count, at] = f.locals('i32', 2);
+  const [length, total, mean, squares, difference, rstd] = f.locals('f64', 6);
+  const element = (address: number) => f.get(address).f32Load().f64PromoteF32();
+  f.get(d).f64ConvertI32U().set(length);
+  repeat(f, rows, () => {
+    f.f64Const(0).set(total).get(source).set(at).get(d).set(count);
+    repeat(f, count, () => {
+      f.get(total);
+      element(at);
+      f.f64Add().set(total).addTo(at, 4);
+    });
+    f.get(total).get(length).f64Div().set(mean);
+    f.f64Const(0).set(squares).get(source).set(at).get(d).set(count);
+    repeat(f, count, () => {
+      element(at);
+      f.get(mean).f64Sub().set(difference);
+      f.get(squares).get(difference).get(difference).f64Mul().f64Add().set(squares).addTo(at, 4);
+    });
+    f.f64Const(1).get(squares).get(length).f64Div().get(eps).f64Add().f64Sqrt().f64Div().set(rstd);
+    f.get(d).set(count);
+    repeat(f, count, () => {
+      f.get(target);
+      element(source);
+      f.get(mean).f64Sub().get(rstd).f64Mul().f32DemoteF64().f32Store();
+      f.addTo(source, 4).addTo(target, 4);
+    });
+  });
+  return f;
+}
+
 export function rowFunctions(): FunctionBuilder[] {
-  return [rowShift(), rowCombine('rowScale', (f) => f.f32Mul()), rowCombine('rowSubtract', (f) => f.f32Sub())];
+  return [rowShift(), rowCombine('rowScale', (f) => f.f32Mul()), rowCombine('rowSubtract', (f) => f.f32Sub()), rowStandardize()];
 }

@@ -156,6 +156,10 @@ export class FunctionBuilder {
     const bytes = new Uint8Array(new Float32Array([value]).buffer);
     return this.emit(0x43, ...bytes);
   }
+  f64Const(value: number): this {
+    const bytes = new Uint8Array(new Float64Array([value]).buffer);
+    return this.emit(0x44, ...bytes);
+  }
   v128Const(bytes: readonly number[]): this {
     if (bytes.length !== 16) throw new RangeError('v128Const needs 16 bytes');
     return this.simd(0x0c, ...bytes);
@@ -195,6 +199,16 @@ export class FunctionBuilder {
   f32Sub(): this { return this.emit(0x93); }
   f32Mul(): this { return this.emit(0x94); }
   f32Max(): this { return this.emit(0x97); }
+
+  // f64 (row statistics accumulate in double, as JavaScript's numbers do)
+  f64Add(): this { return this.emit(0xa0); }
+  f64Sub(): this { return this.emit(0xa1); }
+  f64Mul(): this { return this.emit(0xa2); }
+  f64Div(): this { return this.emit(0xa3); }
+  f64Sqrt(): this { return this.emit(0x9f); }
+  f64ConvertI32U(): this { return this.emit(0xb8); }
+  f64PromoteF32(): this { return this.emit(0xbb); }
+  f32DemoteF64(): this { return this.emit(0xb6); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f, lane); }
   f32x4Abs(): this { return this.simd(0xe0); }
