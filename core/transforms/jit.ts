@@ -1,6 +1,6 @@
-import { OptionError } from '../errors.js';
 import { BufferPool, withBufferPool } from '../buffer-pool.js';
 import type { TypedArray } from '../dtype.js';
+import { OptionError } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
 import { identity } from '../ops/identity.js';
 import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
@@ -44,7 +44,8 @@ function signatureOf(leaves: readonly Tensor[], def: TreeDef): string {
  * Compiles `f` per argument signature: the first call with new shapes runs `f` once while recording
  * every op it applies (forward, backward and optimiser update alike), and later calls replay those ops
  * on the new arguments without re-running `f`'s JavaScript: no pytree walks, no transforms, no tapes
- * of its own. Results equal eager results exactly (the same kernels run). `f` must not read the value
+ * of its own, and the buffers of dead intermediates recycled into later kernels (`core/buffer-pool.ts`).
+ * Results equal eager results exactly (the same kernels run). `f` must not read the value
  * of a tensor computed from its arguments (the error says so); values fixed at trace time (numbers,
  * strings, constants made inside `f`) are baked in, so pass anything that changes between calls as a
  * tensor or as a plain value in the arguments (plain values are part of the signature).

@@ -34,7 +34,10 @@
  * one-op standardize (743 ms a step) 500 steps took 7 min 45 s (65.3 %; 60.6 / 64.2 / 64.9 / 65.0 at
  * steps 100–400). With softmax and scaleShift as primitives and SIMD arithmetic, copies and sums
  * (2026-11-30, 515 ms a step) 600 steps took 6 min 27 s (66.9 %; 61.8 / 63.7 / 65.8 / 66.3 / 66.7 at
- * steps 100–500): 600 keeps `npm start` under 10 minutes even at the 750 ms a step of a busy machine.
+ * steps 100–500). Trained with `jitDinoStep` (recycled buffers) and WebAssembly row kernels (2026-11-30,
+ * 354 ms a step) 600 steps took 4 min 45 s (66.7 %; 61.8 / 63.7 / 65.7 / 66.1 / 66.7 at steps 100–500:
+ * the float32 rounding of the new kernels moved the end by 4 test digits). 600 keeps `npm start` under
+ * 10 minutes even at twice that time a step on a busy machine; more steps were not tried at this speed.
  * Two changes carry it: BatchNorm in the head keeps the teacher's outputs apart across images, so
  * centering no longer drives them to uniform; larger block weights make the random CLS feature depend
  * on the image, so the first pseudo-labels carry something to distil. The gain in 10 minutes is
