@@ -23,32 +23,20 @@ export type RowExports = {
   readonly rowStandardize: (source: number, target: number, rows: number, d: number, eps: number) => void;
 };
 
-/** Counts `counter` down from its value to 0, running `body` each time (not at all from 0). */
-function repeat(f: FunctionBuilder, counter: number, body: () => void): void {
-  f.block((none) => {
-    f.get(counter).i32Eqz().brIf(none);
-    f.loop((next) => {
-      body();
-      f.addTo(counter, -1);
-      f.get(counter).brIf(next);
-    });
-  });
-}
-
 function rowShift(): FunctionBuilder {
   const f = new FunctionBuilder('rowShift', ['i32', 'i32', 'i32', 'i32']);
   const [source, target, rows, d] = [0, 1, 2, 3];
   const [count, at] = f.locals('i32', 2);
   const [max] = f.locals('f32', 1);
-  repeat(f, rows, () => {
+  f.repeat(rows, () => {
     f.get(source).f32Load().set(max);
     f.get(source).set(at).get(d).set(count);
-    repeat(f, count, () => {
+    f.repeat(count, () => {
       f.get(max).get(at).f32Load().f32Max().set(max);
       f.addTo(at, 4);
     });
     f.get(d).set(count);
-    repeat(f, count, () => {
+    f.repeat(count, () => {
       f.get(target).get(source).f32Load().get(max).f32Sub().f32Store();
       f.addTo(source, 4).addTo(target, 4);
     });
@@ -62,11 +50,11 @@ function rowCombine(name: 'rowScale' | 'rowSubtract', combine: (f: FunctionBuild
   const [source, values, target, rows, d] = [0, 1, 2, 3, 4];
   const [count] = f.locals('i32', 1);
   const [value] = f.locals('f32', 1);
-  repeat(f, rows, () => {
+  f.repeat(rows, () => {
     f.get(values).f32Load().set(value);
     f.addTo(values, 4);
     f.get(d).set(count);
-    repeat(f, count, () => {
+    f.repeat(count, () => {
       f.get(target).get(source).f32Load().get(value);
       combine(f);
       f.f32Store();
@@ -83,23 +71,23 @@ function rowStandardize(): FunctionBuilder {
   const [length, total, mean, squares, difference, rstd] = f.locals('f64', 6);
   const element = (address: number) => f.get(address).f32Load().f64PromoteF32();
   f.get(d).f64ConvertI32U().set(length);
-  repeat(f, rows, () => {
+  f.repeat(rows, () => {
     f.f64Const(0).set(total).get(source).set(at).get(d).set(count);
-    repeat(f, count, () => {
+    f.repeat(count, () => {
       f.get(total);
       element(at);
       f.f64Add().set(total).addTo(at, 4);
     });
     f.get(total).get(length).f64Div().set(mean);
     f.f64Const(0).set(squares).get(source).set(at).get(d).set(count);
-    repeat(f, count, () => {
+    f.repeat(count, () => {
       element(at);
       f.get(mean).f64Sub().set(difference);
       f.get(squares).get(difference).get(difference).f64Mul().f64Add().set(squares).addTo(at, 4);
     });
     f.f64Const(1).get(squares).get(length).f64Div().get(eps).f64Add().f64Sqrt().f64Div().set(rstd);
     f.get(d).set(count);
-    repeat(f, count, () => {
+    f.repeat(count, () => {
       f.get(target);
       element(source);
       f.get(mean).f64Sub().get(rstd).f64Mul().f32DemoteF64().f32Store();

@@ -20,32 +20,20 @@ export type SumExports = {
   readonly sumLast: (source: number, target: number, outer: number, length: number) => void;
 };
 
-/** Counts `counter` down from its value to 0, running `body` each time (not at all from 0). */
-function repeat(f: FunctionBuilder, counter: number, body: () => void): void {
-  f.block((none) => {
-    f.get(counter).i32Eqz().brIf(none);
-    f.loop((next) => {
-      body();
-      f.addTo(counter, -1);
-      f.get(counter).brIf(next);
-    });
-  });
-}
-
 function sumMiddle(): FunctionBuilder {
   const f = new FunctionBuilder('sumMiddle', ['i32', 'i32', 'i32', 'i32', 'i32']);
   const [source, target, outer, length, innerVectors] = [0, 1, 2, 3, 4];
   const [rows, vectors, out] = f.locals('i32', 3);
-  repeat(f, outer, () => {
+  f.repeat(outer, () => {
     f.get(target).set(out).get(innerVectors).set(vectors);
-    repeat(f, vectors, () => {
+    f.repeat(vectors, () => {
       f.get(out).v128Zero().v128Store();
       f.addTo(out, 16);
     });
     f.get(length).set(rows);
-    repeat(f, rows, () => {
+    f.repeat(rows, () => {
       f.get(target).set(out).get(innerVectors).set(vectors);
-      repeat(f, vectors, () => {
+      f.repeat(vectors, () => {
         f.get(out).get(out).v128Load().get(source).v128Load().f32x4Add().v128Store();
         f.addTo(out, 16).addTo(source, 16);
       });
@@ -61,17 +49,17 @@ function sumLast(): FunctionBuilder {
   const [count] = f.locals('i32', 1);
   const [partial] = f.locals('v128', 1);
   const [total] = f.locals('f32', 1);
-  repeat(f, outer, () => {
+  f.repeat(outer, () => {
     f.v128Zero().set(partial);
     f.get(length).i32Const(2).i32ShrU().set(count);
-    repeat(f, count, () => {
+    f.repeat(count, () => {
       f.get(partial).get(source).v128Load().f32x4Add().set(partial);
       f.addTo(source, 16);
     });
     f.get(partial).f32x4ExtractLane(0).get(partial).f32x4ExtractLane(1).f32Add();
     f.get(partial).f32x4ExtractLane(2).f32Add().get(partial).f32x4ExtractLane(3).f32Add().set(total);
     f.get(length).i32Const(3).i32And().set(count);
-    repeat(f, count, () => {
+    f.repeat(count, () => {
       f.get(total).get(source).f32Load().f32Add().set(total);
       f.addTo(source, 4);
     });

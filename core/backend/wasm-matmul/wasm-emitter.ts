@@ -242,6 +242,18 @@ export class FunctionBuilder {
   addTo(index: number, delta: number): this {
     return this.get(index).i32Const(delta).i32Add().set(index);
   }
+  /** Counts the i32 local `counter` down from its value to 0, running `body` each time (not at all from 0). */
+  repeat(counter: number, body: () => void): this {
+    return this.block((none) => {
+      this.get(counter).i32Eqz().brIf(none);
+      this.loop((next) => {
+        body();
+        this.addTo(counter, -1);
+        this.get(counter).brIf(next);
+      });
+    });
+  }
+
 
   definition(): FunctionDefinition {
     if (this.controlStack.length !== 0) throw new Error(`FunctionBuilder ${this.exportName}: unclosed block`);
