@@ -26,7 +26,9 @@ function create(choice: BackendChoice): Backend {
 
 function checkChoice(source: string, value: string): BackendChoice {
   if ((backendChoices as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new OptionError(`${source}: unknown backend ${JSON.stringify(value)}; allowed: ${backendChoices.join(', ')}`);
+  // asked for by name often enough to deserve its own answer
+  const note = value === 'webgpu' ? ' (WebGPU is not wired in yet: gpu.js runs it asynchronously and tapegrad\'s ops are synchronous; see the README, Backends)' : '';
+  throw new OptionError(`${source}: unknown backend ${JSON.stringify(value)}${note}; allowed: ${backendChoices.join(', ')}`);
 }
 
 /** The backend ops run on: `setBackend`'s choice, else `TAPEGRAD_BACKEND`, else `gpujs`. */
