@@ -9,10 +9,14 @@ import { type DType, type TypedArray, allocate, dtypeOfArray } from './dtype.js'
 
 export class BufferPool {
   private readonly free = new Map<string, TypedArray[]>();
+  /** Buffers asked for since the last `trim`, per dtype and length, served or not. */
+  private readonly demand = new Map<string, number>();
 
   /** A dead buffer of this dtype and length, or undefined. */
   take(dtype: DType, length: number): TypedArray | undefined {
-    return this.free.get(`${dtype}:${length}`)?.pop();
+    const key = `${dtype}:${length}`;
+    this.demand.set(key, (this.demand.get(key) ?? 0) + 1);
+    return this.free.get(key)?.pop();
   }
 
   /** Takes back a buffer that nothing reads any more. */
@@ -21,6 +25,27 @@ export class BufferPool {
     const list = this.free.get(key);
     if (list) list.push(buffer);
     else this.free.set(key, [buffer]);
+  }
+
+  /**
+   * Keeps, of each dtype and length, only as many buffers as were asked for since the last trim (a
+   * replay asks for the same ones each call), so buffers no kernel takes (outputs of gpu.js kernels,
+   * random draws) do not pile up from call to call.
+   */
+  trim(): void {
+    for (const [key, list] of this.free) {
+      const keep = this.demand.get(key) ?? 0;
+      if (keep === 0) this.free.delete(key);
+      else if (list.length > keep) list.length = keep;
+    }
+    this.demand.clear();
+  }
+
+  /** Buffers held, for tests and diagnostics. */
+  size(): number {
+    let count = 0;
+    for (const list of this.free.values()) count += list.length;
+    return count;
   }
 }
 

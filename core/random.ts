@@ -18,6 +18,7 @@
 import { type DType, allocate, checkDType } from './dtype.js';
 import { apply } from './op.js';
 import { type Sampler, randomDrawOp } from './ops/random-draw.js';
+import { sliceAxis } from './ops/slice.js';
 import { DTypeError, OptionError, ShapeError, formatShape } from './errors.js';
 import { type Shape, sizeOf } from './shape.js';
 import { erfinv, normalCdf, normalQuantile } from './special.js';
@@ -118,13 +119,12 @@ export function key(seed: number): Key {
 export function split(key: Key, num = 2): Key[] {
   checkKey('split', key);
   checkCount('split', 'num', num);
-  // one draw per new key, so that each is an op of its own (each hashes all 2·num words: num is small)
-  return Array.from({ length: num }, (_, i) =>
-    draw('split', key, [2], 'int32', (k0, k1) => {
-      const bits = hashCounters(k0, k1, 2 * num);
-      return Int32Array.of(bits[2 * i] | 0, bits[2 * i + 1] | 0);
-    }),
-  );
+  // one draw of all 2·num words; each new key is a view of its two
+  const words = draw('split', key, [2 * num], 'int32', (k0, k1) => {
+    const bits = hashCounters(k0, k1, 2 * num);
+    return new Int32Array(bits.buffer, bits.byteOffset, bits.length);
+  });
+  return Array.from({ length: num }, (_, i) => sliceAxis(words, 0, 2 * i, 2 * i + 2));
 }
 
 /** A new key from `key` and an integer in [−2^31, 2^32), taken modulo 2^32: threefry of counter (0, data). */

@@ -3,7 +3,7 @@
  * leaves (parameters without a gradient) alone. Norms and coefficients stay tensors (no value is read
  * on the host), so a training step that clips can run under `jit`.
  */
-import { OptionError, type PyTree, type Tensor, add, div, minimum, mul, sqrt, square, sum, treeFlatten, treeUnflatten } from '../core/index.js';
+import { OptionError, type PyTree, type Tensor, add, div, minimum, mul, scalar, sqrt, square, sum, treeFlatten, treeUnflatten } from '../core/index.js';
 
 /** ‖g‖₂ over the whole tensor, a scalar tensor. */
 export function tensorNorm(gradient: Tensor): Tensor {
@@ -39,7 +39,8 @@ export function clipGradientsPerParam(grads: PyTree, maxNorm = 3): { grads: PyTr
 export function clipByGlobalNorm(grads: PyTree, maxNorm: number): { grads: PyTree; norm: Tensor } {
   checkMaxNorm('clipByGlobalNorm', maxNorm);
   const [leaves, def] = treeFlatten(grads);
-  const norm = sqrt(leaves.map((g) => sum(square(g))).reduce((total, squares) => add(total, squares)));
+  const squares = leaves.map((g) => sum(square(g)));
+  const norm = sqrt(squares.length === 0 ? scalar(0) : squares.reduce((total, next) => add(total, next)));
   const coef = clipCoefficient(norm, maxNorm);
   return { grads: treeUnflatten(def, leaves.map((g) => mul(g, coef))), norm };
 }

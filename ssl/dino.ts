@@ -56,7 +56,7 @@ import {
   initDinoHead,
   initVit,
 } from '../nn/index.js';
-import { emaUpdate, momentumSchedule } from './ema.js';
+import { type EmaWeights, emaUpdate, emaWeights, momentumSchedule } from './ema.js';
 
 export interface DinoLossOptions {
   /** τs, the student temperature (official: 0.1, hard-coded). */
@@ -360,7 +360,7 @@ export interface DinoArrays<Params extends PyTree = PyTree> {
 /** The numbers that change from one iteration to the next, as scalar tensors (so a trace does not bake them in). */
 export interface DinoStepScalars {
   readonly teacherTemp: Tensor;
-  readonly momentum: Tensor;
+  readonly momentum: EmaWeights;
   /** AdamW's coefficients of each parameter this step updates (the frozen last layer is absent). */
   readonly adamw: { readonly [name: string]: AdamwCoefficients<Tensor> };
 }
@@ -453,7 +453,7 @@ function runDinoStep<Params extends PyTree>(
   const updatable = freezeLastLayer(state.student, epoch, h.freezeLastLayer);
   const plan = adamwPlan(state.student, updatable, state.optimizer, { lr, weightDecay, groups: dinoParamGroups(model.frozenNames ?? []) });
   const dtype = treeLeaves(state.student)[0]?.dtype ?? 'float32';
-  const scalars: DinoStepScalars = { teacherTemp: scalar(teacherTemp, dtype), momentum: scalar(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) };
+  const scalars: DinoStepScalars = { teacherTemp: scalar(teacherTemp, dtype), momentum: emaWeights(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) };
   const arrays = { student: state.student, teacher: state.teacher, center: state.center, moments: adamwMoments(state.optimizer) };
   const result = update(arrays, crops, key, scalars);
 

@@ -11,12 +11,12 @@
  * same crop and flip, and the mask tokens carry p_a) and `id` (one global target per image: the
  * mean of view b's target tokens, predicted by the mean of the predictions).
  */
-import { OptionError, type PyTree, type Tensor, jit, mean, scalar, valueAndGrad } from '../core/index.js';
+import { OptionError, type PyTree, type Tensor, jit, mean, treeLeaves, valueAndGrad } from '../core/index.js';
 import { random } from '../core/random.js';
 import { clipByGlobalNorm } from '../nn/clip.js';
 import { type AdamwCoefficients, type AdamwMoments, type AdamwState, adamwApply, adamwCoefficientTensors, adamwMoments, adamwNextState, adamwPlan, initAdamw } from '../nn/optim.js';
 import type { ParamGroup } from '../nn/param-groups.js';
-import { emaUpdate } from './ema.js';
+import { type EmaWeights, emaUpdate, emaWeights } from './ema.js';
 import { type BlockMaskOptions, blockMasks, maskIndices } from './masks.js';
 import { relativePositionFeaturesBatch } from './relative-position.js';
 import {
@@ -144,7 +144,7 @@ interface SiameseimArrays {
 
 /** The numbers that change between iterations, as scalar tensors (so a trace does not bake them in). */
 interface SiameseimStepScalars {
-  readonly momentum: Tensor;
+  readonly momentum: EmaWeights;
   readonly adamw: { readonly [name: string]: AdamwCoefficients<Tensor> };
 }
 
@@ -231,8 +231,8 @@ function runSiameseimStep(
     betas: config.betas ?? [0.9, 0.95],
     groups: siameseimParamGroups(model.trainPatchEmbed),
   });
-  const dtype = batch.images.dtype;
-  const scalars: SiameseimStepScalars = { momentum: scalar(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) };
+  const dtype = treeLeaves(params)[0]?.dtype ?? 'float32';
+  const scalars: SiameseimStepScalars = { momentum: emaWeights(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) };
   const moments = adamwMoments(state.optimizer);
   const result = update({ params: state.params, target: state.target, moments }, inputs, scalars);
   return {

@@ -140,7 +140,11 @@ function replay<Out>(program: Program, inputs: readonly Tensor[]): Out {
         else if (owners.delete(buffer) && recycle) program.buffers.give(buffer);
       }
     });
-  if (recycle) withBufferPool(program.buffers, run);
-  else run();
+  if (recycle) {
+    withBufferPool(program.buffers, run);
+    program.buffers.trim();
+  } else {
+    run();
+  }
   return treeUnflatten<Out>(program.outputDef, program.outputs.map(resolve));
 }

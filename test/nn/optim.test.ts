@@ -148,6 +148,7 @@ describe('clipping', () => {
     const coef = 1 / (Math.sqrt(26) + 1e-6);
     expect(values(clipped.a)[1]).toBeCloseTo(4 * coef, 15);
     expect(values(clipped.b)[0]).toBeCloseTo(coef, 15);
+    expect(clipByGlobalNorm({ none: null }, 1).norm.item()).toBe(0);
     const unclipped = clipByGlobalNorm(grads, 10).grads as typeof grads;
     expect([values(unclipped.a), values(unclipped.b)]).toEqual([values(grads.a), values(grads.b)]);
   });

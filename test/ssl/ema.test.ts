@@ -1,7 +1,7 @@
 /** The EMA teacher and its momentum schedule against ../shared/fixtures/dino.json. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
-import { emaUpdate, momentumSchedule } from '../../ssl/ema.js';
+import { emaUpdate, emaWeights, momentumSchedule } from '../../ssl/ema.js';
 import { f64, goldenChecks, loadFixture, maxAbsError } from '../support/golden.js';
 
 const fixture = loadFixture('dino.json');
@@ -31,6 +31,18 @@ describe('emaUpdate', () => {
     expect(next.last_layer.weight_v.toArray()).toEqual([[0.5, 2], [0, 2]]);
     const g = tg.grad((s: tg.Tensor) => tg.sum(emaUpdate({ a: f64([1, 2]) }, { a: s }, 0.5).a))(f64([3, 4])) as tg.Tensor;
     expect(Array.from(g.dataSync())).toEqual([0, 0]);
+  });
+
+  it('EmaWeights (a traced step\'s momentum) round m and 1 − m once each, giving the number path\'s float32 result', () => {
+    const m = 0.9995;
+    const weights = emaWeights(m, 'float32');
+    // 1 − m from the float64 m, not 1 − float32(m): 5e-4 keeps its relative precision
+    expect(weights.complement.item()).toBe(Math.fround(1 - m));
+    expect(weights.complement.item()).not.toBe(Math.fround(1 - Math.fround(m)));
+    const teacher = { w: tg.tensor([1, -2, 3.5], { dtype: 'float32' }) };
+    const student = { w: tg.tensor([0.25, 7, -1], { dtype: 'float32' }) };
+    expect(emaUpdate(teacher, student, weights).w.toArray()).toEqual(emaUpdate(teacher, student, m).w.toArray());
+    expect(() => emaWeights(1.5, 'float32')).toThrow(tg.OptionError);
   });
 
   it('rejects trees of different structure and a momentum outside [0, 1]', () => {
