@@ -35,8 +35,9 @@
  * steps 100–400). With softmax and scaleShift as primitives and SIMD arithmetic, copies and sums
  * (2026-11-30, 515 ms a step) 600 steps took 6 min 27 s (66.9 %; 61.8 / 63.7 / 65.8 / 66.3 / 66.7 at
  * steps 100–500). Trained with `jitDinoStep` (recycled buffers) and WebAssembly row kernels (2026-11-30,
- * 354 ms a step) 600 steps took 4 min 45 s (66.7 %; 61.8 / 63.7 / 65.7 / 66.1 / 66.7 at steps 100–500:
- * the float32 rounding of the new kernels moved the end by 4 test digits). 600 keeps `npm start` under
+ * 335 ms a step) 600 steps took 4 min 27 s (65.8 %; 61.9 / 63.7 / 65.7 / 66.1 / 66.0 at steps 100–500);
+ * versions of the code equal but for float32 rounding ended at 66.9, 66.7 and 65.8 %, so differences
+ * under a point are noise at this length. 600 keeps `npm start` under
  * 10 minutes even at twice that time a step on a busy machine; more steps were not tried at this speed.
  * Two changes carry it: BatchNorm in the head keeps the teacher's outputs apart across images, so
  * centering no longer drives them to uniform; larger block weights make the random CLS feature depend
