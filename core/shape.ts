@@ -19,6 +19,22 @@ export function contiguousStrides(shape: Shape): number[] {
   return strides;
 }
 
+/**
+ * One step of an odometer over the leading `axes` axes of a strided view: advances `index` (one counter
+ * per axis) by one and returns `offset` moved by the strides to match, so that a walk of a view's rows
+ * (or blocks) visits them in row-major order.
+ */
+export function advanceOdometer(index: number[], shape: Shape, stride: readonly number[], axes: number, offset: number): number {
+  for (let axis = axes - 1; axis >= 0; axis--) {
+    index[axis]++;
+    offset += stride[axis];
+    if (index[axis] < shape[axis]) break;
+    offset -= stride[axis] * shape[axis];
+    index[axis] = 0;
+  }
+  return offset;
+}
+
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -3,7 +3,7 @@ import { wasmStridedCopy } from './backend/wasm-elementwise/index.js';
 import { outputBuffer } from './buffer-pool.js';
 import { type DType, type TypedArray, dtypeOfArray } from './dtype.js';
 import { ShapeError, formatShape } from './errors.js';
-import { type Shape, contiguousStrides, sizeOf } from './shape.js';
+import { type Shape, advanceOdometer, contiguousStrides, sizeOf } from './shape.js';
 import { checkValueRead } from './trace.js';
 
 let nextId = 0;
@@ -117,13 +117,7 @@ export function contiguousData(array: NdArray<TypedArray>): TypedArray {
     if (step === 1 && length >= 64) out.set(data.subarray(rowStart, rowStart + length), o);
     else if (step === 0) out.fill(data[rowStart], o, o + length);
     else for (let j = 0, source = rowStart; j < length; j++, source += step) out[o + j] = data[source];
-    for (let d = rank - 2; d >= 0; d--) {
-      index[d]++;
-      rowStart += stride[d];
-      if (index[d] < shape[d]) break;
-      rowStart -= stride[d] * shape[d];
-      index[d] = 0;
-    }
+    rowStart = advanceOdometer(index, shape, stride, rank - 1, rowStart);
   }
   return out;
 }
@@ -143,12 +137,6 @@ export function writeInto(target: NdArray<TypedArray>, values: ArrayLike<number>
   let rowStart = target.offset;
   for (let o = 0; o < values.length; o += length) {
     for (let j = 0, place = rowStart; j < length; j++, place += step) data[place] = values[o + j];
-    for (let d = rank - 2; d >= 0; d--) {
-      index[d]++;
-      rowStart += stride[d];
-      if (index[d] < shape[d]) break;
-      rowStart -= stride[d] * shape[d];
-      index[d] = 0;
-    }
+    rowStart = advanceOdometer(index, shape, stride, rank - 1, rowStart);
   }
 }

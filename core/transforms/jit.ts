@@ -24,6 +24,8 @@ interface Program {
   readonly instructions: readonly Instruction[];
   /** Buffers of dead intermediates, reused by later ops of this program and by its next calls. */
   readonly buffers: BufferPool;
+  /** The constants' buffers, which the program reads and never recycles. */
+  readonly constantBuffers: ReadonlySet<TypedArray>;
   readonly releases: readonly (readonly number[])[];
   readonly slotCount: number;
   readonly outputs: readonly Ref[];
@@ -74,9 +76,12 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
 function compile(trace: Trace, inputs: readonly Tensor[], outputs: readonly Tensor[], outputDef: TreeDef): Program {
   const slots = new Map<number, number>();
   inputs.forEach((t, i) => slots.set(t.id, i));
+  const constantBuffers = new Set<TypedArray>();
   const refOf = (t: Tensor): Ref => {
     const slot = slots.get(t.id);
-    return slot === undefined ? { constant: t } : { slot };
+    if (slot !== undefined) return { slot };
+    constantBuffers.add(t.storage.data);
+    return { constant: t };
   };
   const instructions: Instruction[] = [];
   for (const event of trace.events) {
@@ -89,7 +94,15 @@ function compile(trace: Trace, inputs: readonly Tensor[], outputs: readonly Tens
     slots.set(output.id, out);
   }
   const outputRefs = outputs.map(refOf);
-  return { instructions, buffers: new BufferPool(), releases: releasePlan(instructions, outputRefs, slots.size), slotCount: slots.size, outputs: outputRefs, outputDef };
+  return {
+    instructions,
+    buffers: new BufferPool(),
+    constantBuffers,
+    releases: releasePlan(instructions, outputRefs, slots.size),
+    slotCount: slots.size,
+    outputs: outputRefs,
+    outputDef,
+  };
 }
 
 /** For each instruction, the slots it reads for the last time; outputs are never released. */
@@ -116,13 +129,13 @@ function replay<Out>(program: Program, inputs: readonly Tensor[]): Out {
   inputs.forEach((t, i) => (values[i] = t));
   const resolve = (ref: Ref) => ('slot' in ref ? values[ref.slot]! : ref.constant);
   const recycle = !anyTapeActive() && !tracing();
-  // live values per buffer; buffers the program does not own are never counted
+  // live values per buffer; buffers the program does not own (the inputs', the constants') are never counted
   const owners = new Map<TypedArray, number>();
-  const foreign = new Set<TypedArray>(inputs.map((t) => t.storage.data));
+  const inputBuffers = new Set<TypedArray>(inputs.map((t) => t.storage.data));
+  const foreign = (data: TypedArray) => inputBuffers.has(data) || program.constantBuffers.has(data);
   const run = () =>
     program.instructions.forEach((instruction, i) => {
       if (instruction.kind === 'op') {
-        for (const ref of instruction.inputs) if ('constant' in ref) foreign.add(ref.constant.storage.data);
         values[instruction.out] = apply(instruction.op, instruction.inputs.map(resolve), instruction.attrs);
       } else {
         const from = resolve(instruction.from);
@@ -131,7 +144,7 @@ function replay<Out>(program: Program, inputs: readonly Tensor[]): Out {
         values[instruction.out] = to;
       }
       const data = values[instruction.out]!.storage.data;
-      if (!foreign.has(data)) owners.set(data, (owners.get(data) ?? 0) + 1);
+      if (!foreign(data)) owners.set(data, (owners.get(data) ?? 0) + 1);
       for (const slot of program.releases[i]) {
         const buffer = values[slot]!.storage.data;
         values[slot] = undefined;

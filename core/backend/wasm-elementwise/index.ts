@@ -8,6 +8,7 @@
  *   const z = wasmBinary('add', x, bias, x.length);   // bias repeats along x, as in a broadcast
  */
 import { copyToOutput } from '../../buffer-pool.js';
+import { advanceOdometer } from '../../shape.js';
 import { wasmMatmulAvailable } from '../wasm-matmul/index.js';
 import { emitModule } from '../wasm-matmul/wasm-emitter.js';
 import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../wasm-matmul/webassembly-api.js';
@@ -41,29 +42,19 @@ function getRuntime(): Runtime | undefined {
 
 /** e^x, gelu(x) or gelu′(x) of every element of `x`, in float32; null where WebAssembly SIMD is missing. */
 export function wasmElementwise(name: ElementwiseKernelName, x: Float32Array): Float32Array | null {
-  return wasmElementwiseWith(name, x.length, (input) => input.set(x), (output) => copyToOutput(output));
-}
-
-/**
- * The same kernels without the copies: `write` fills the `length` inputs in WebAssembly memory, the
- * kernel maps them, and `read` sees the inputs and outputs there (views that the next call reuses,
- * so it must copy what it keeps).
- */
-function wasmElementwiseWith<T>(
-  name: ElementwiseKernelName,
-  length: number,
-  write: (input: Float32Array) => void,
-  read: (output: Float32Array, input: Float32Array) => T,
-): T | null {
   const run = getRuntime();
   if (!run) return null;
-  // whole vectors: the input is padded to a multiple of 4 lanes, the padding's results are dropped
-  const vectors = Math.ceil(length / 4);
-  const target = vectors * 16;
-  run.heap = growHeap(run.memory, run.heap, 2 * target);
-  write(run.heap.subarray(0, length));
-  run.exports[name](0, target, vectors);
-  return read(run.heap.subarray(target / 4, target / 4 + length), run.heap.subarray(0, length));
+  // the input padded to whole vectors; the padding's results are dropped
+  const targetAt = wholeVectors(x.length);
+  run.heap = growHeap(run.memory, run.heap, 2 * targetAt * 4);
+  run.heap.set(x, 0);
+  run.exports[name](0, targetAt * 4, targetAt / 4);
+  return copyToOutput(run.heap.subarray(targetAt, targetAt + x.length));
+}
+
+/** `length` floats rounded up to whole four-lane vectors. */
+function wholeVectors(length: number): number {
+  return Math.ceil(length / 4) * 4;
 }
 
 const gcd = (p: number, q: number): number => (q === 0 ? p : gcd(q, p % q));
@@ -147,20 +138,13 @@ export function wasmStridedCopy(data: Float32Array, shape: readonly number[], st
   const inner = sizes.slice(outer);
   const innerStrides = strides.slice(outer).map((s) => s * 4);
   const innerSize = inner.reduce((total, d) => total * d, 1);
-  const targetAt = Math.ceil(span / 4) * 4;
+  const targetAt = wholeVectors(span);
   run.heap = growHeap(run.memory, run.heap, (targetAt + size) * 4);
   run.heap.set(data.subarray(low, high + 1), 0);
   const index = new Array<number>(outer).fill(0);
   for (let block = 0, source = offset - low; block < size / innerSize; block++) {
     run.exports.stridedCopy(source * 4, (targetAt + block * innerSize) * 4, ...inner, ...innerStrides);
-    // the outer axes as an odometer
-    for (let axis = outer - 1; axis >= 0; axis--) {
-      index[axis]++;
-      source += strides[axis];
-      if (index[axis] < sizes[axis]) break;
-      source -= strides[axis] * sizes[axis];
-      index[axis] = 0;
-    }
+    source = advanceOdometer(index, sizes, strides, outer, source);
   }
   return copyToOutput(run.heap.subarray(targetAt, targetAt + size));
 }
@@ -175,7 +159,7 @@ export function wasmSum(x: Float32Array, length: number, inner: number): Float32
   if (!(length >= 1 && outer >= 1) || (inner !== 1 && inner % 4 !== 0)) return null;
   const run = getRuntime();
   if (!run) return null;
-  const targetAt = Math.ceil(x.length / 4) * 4;
+  const targetAt = wholeVectors(x.length);
   run.heap = growHeap(run.memory, run.heap, (targetAt + outer * inner) * 4);
   run.heap.set(x, 0);
   if (inner === 1) run.exports.sumLast(0, targetAt * 4, outer, length);
@@ -195,9 +179,9 @@ export function wasmRowSoftmax(x: Float32Array, d: number, logarithm: boolean): 
   const run = getRuntime();
   if (!run) return null;
   // float offsets: input, shifted rows, their exp (whole vectors), per-row values, result
-  const padded = Math.ceil(size / 4) * 4;
+  const padded = wholeVectors(size);
   const [shiftedAt, expAt, rowAt] = [padded, 2 * padded, 3 * padded];
-  const resultAt = rowAt + Math.ceil(rows / 4) * 4;
+  const resultAt = rowAt + wholeVectors(rows);
   run.heap = growHeap(run.memory, run.heap, (resultAt + padded) * 4);
   run.heap.set(x, 0);
   run.exports.rowShift(0, shiftedAt * 4, rows, d);
@@ -216,7 +200,7 @@ export function wasmRowStandardize(x: Float32Array, d: number, eps: number): Flo
   if (!(d >= 1 && Number.isInteger(rows) && rows >= 1)) return null;
   const run = getRuntime();
   if (!run) return null;
-  const targetAt = Math.ceil(x.length / 4) * 4;
+  const targetAt = wholeVectors(x.length);
   run.heap = growHeap(run.memory, run.heap, (targetAt + x.length) * 4);
   run.heap.set(x, 0);
   run.exports.rowStandardize(0, targetAt * 4, rows, d, eps);
