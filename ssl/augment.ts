@@ -1,5 +1,5 @@
 /**
- * DINO's multi-crop augmentation (`main_dino.py:DataAugmentationDINO`; ../shared/specs/dino.md §1)
+ * DINO's multi-crop augmentation (`main_dino.py:DataAugmentationDINO`; docs/dino.md §1)
  * on image tensors [B, C, H, W] with values in [0, 1] (what `ToTensor` gives), driven by a PRNG key.
  *
  * Each crop of each image gets its own key, foldIn(foldIn(key, imageId), cropIndex), and draws a

@@ -1,5 +1,5 @@
 /**
- * Measures of the two collapse modes of DINO (paper §5.3, Fig. 7; ../shared/specs/dino.md §9):
+ * Measures of the two collapse modes of DINO (paper §5.3, Fig. 7; docs/dino.md §9):
  * a uniform output (entropy h(P_t) → log K, reached without sharpening) and an output dominated by
  * one prototype (h(P_t) → 0, reached without centering). Both send KL(P_t‖P_s) → 0. Host numbers,
  * never differentiated.

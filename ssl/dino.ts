@@ -1,6 +1,6 @@
 /**
  * DINO (Caron et al., ICCV 2021) as pure functions, after the official `main_dino.py`
- * (`DINOLoss`, `train_one_epoch`, `cancel_gradients_last_layer`); see ../shared/specs/dino.md §5–§6.
+ * (`DINOLoss`, `train_one_epoch`, `cancel_gradients_last_layer`); see docs/dino.md §5–§6.
  *
  * Row layout everywhere is crop-major, as `MultiCropWrapper` produces it: with B images and V crops,
  * row v·B + b of the student output is crop v of image b (crops 0 and 1 are the global crops), and

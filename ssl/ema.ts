@@ -1,5 +1,5 @@
 /**
- * The momentum (EMA) teacher of DINO (`main_dino.py:train_one_epoch`, ../shared/specs/dino.md §6.2 and
+ * The momentum (EMA) teacher of DINO (`main_dino.py:train_one_epoch`, docs/dino.md §6.2 and
  * §6.4 step 7): after each optimizer step, every teacher parameter moves towards the student's,
  * θt ← m·θt + (1 − m)·θs, with m rising from 0.996 to 1 along a cosine over the iterations.
  */

@@ -1,6 +1,6 @@
 /**
  * Evaluation of self-supervised features, after the official DINO scripts
- * (../shared/specs/dino.md §7 and §8): the weighted k-NN classifier of `eval_knn.py` and the
+ * (docs/dino.md §7 and §8): the weighted k-NN classifier of `eval_knn.py` and the
  * attention maps and mass thresholds of `visualize_attention.py`.
  *
  * These are measurements, never differentiated: the similarity matrix runs through core's matmul

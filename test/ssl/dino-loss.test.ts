@@ -1,6 +1,6 @@
 /**
  * DINO loss, centre, teacher temperature and collapse measures against the golden vectors of
- * ../shared/fixtures/dino.json (float64 PyTorch runs of the official formulas), plus property tests.
+ * test/fixtures/dino.json (float64 PyTorch runs of the official formulas), plus property tests.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-/** The EMA teacher and its momentum schedule against ../shared/fixtures/dino.json. */
+/** The EMA teacher and its momentum schedule against test/fixtures/dino.json. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
 import { emaUpdate, emaWeights, momentumSchedule } from '../../ssl/ema.js';

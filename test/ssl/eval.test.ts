@@ -1,5 +1,5 @@
 /**
- * Weighted k-NN and the attention mass threshold against ../shared/fixtures/dino.json, plus checks of
+ * Weighted k-NN and the attention mass threshold against test/fixtures/dino.json, plus checks of
  * the chunking, the accuracies and the attention-map layout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

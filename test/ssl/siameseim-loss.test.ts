@@ -1,5 +1,5 @@
 /**
- * SiameseIM loss against the golden vectors of ../shared/fixtures/siameseim.json (float64 PyTorch
+ * SiameseIM loss against the golden vectors of test/fixtures/siameseim.json (float64 PyTorch
  * runs of the official formula), plus property-based gradient checks.
  */
 import fc from 'fast-check';

@@ -1,5 +1,5 @@
 /**
- * Golden vectors from ../shared/fixtures (PyTorch float64 runs of the official formulas), read at test
+ * Golden vectors from test/fixtures (PyTorch float64 runs of the official formulas), read at test
  * time, never pasted into code, and the comparison helpers the nn and ssl tests share.
  */
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { type NestedArray, type PyTree, type Tensor, tensor, unflattenNamed } fr
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export function loadFixture(name: string): any {
-  return JSON.parse(readFileSync(path.resolve(repoRoot, '../shared/fixtures', name), 'utf8'));
+  return JSON.parse(readFileSync(path.resolve(repoRoot, 'test/fixtures', name), 'utf8'));
 }
 
 /** A float64 tensor from nested lists. */
