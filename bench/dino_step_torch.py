@@ -29,6 +29,17 @@ except ImportError:  # the driver checks first; this keeps a direct run readable
 FROZEN_PARAM = "head.last_layer.weight_g"
 
 
+def loaded_blas():
+    """The BLAS libraries this process mapped (Debian's torch links netlib's reference BLAS unless
+    OpenBLAS is found first on LD_LIBRARY_PATH, about 11x slower): read off /proc/self/maps."""
+    try:
+        with open("/proc/self/maps") as handle:
+            paths = {line.split()[-1] for line in handle if "blas" in line.lower() and "/" in line}
+    except OSError:
+        return "unknown (no /proc/self/maps)"
+    return ", ".join(sorted(paths)) or "none mapped"
+
+
 def log(message):
     sys.stderr.write(message + "\n")
 
@@ -285,7 +296,7 @@ def run(flags):
         "version": torch.__version__,
         "backend": device,
         "mode": "eager",
-        "notes": ["position table for 12x12 crops: bicubic, F.interpolate as DINO", "intra-op threads %d" % torch.get_num_threads()],
+        "notes": ["position table for 12x12 crops: bicubic, F.interpolate as DINO", "intra-op threads %d" % torch.get_num_threads(), "BLAS: %s" % loaded_blas()],
         "dropPathRate": drop_path_rate,
         "sanity": {
             "initialLoss": losses[0],

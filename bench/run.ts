@@ -9,8 +9,9 @@
  * --only tapegrad,tfjs,jax-js,torch, --skip-ops, --no-agreement, --timeout-s S (per process, 3600).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { availableGpuModes } from '../core/index.js';
 import type { DinoBenchResult } from './dino-step/harness.js';
 import { benchVitMnist } from './dino-step/preset.js';
@@ -65,7 +66,20 @@ interface Target {
 
 const tsx = (file: string, ...args: string[]) => ['npx', 'tsx', `bench/${file}`, ...args];
 
-const torchAvailable = () => spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+/**
+ * A python with torch: `TAPEGRAD_TORCH_PYTHON`, else Debian's `/usr/bin/python3` (where
+ * `apt-get install python3-torch` puts it, often not the `python3` first on PATH), else `python3`.
+ * Debian's torch links netlib's reference BLAS; OpenBLAS unpacked by `bench/fetch-openblas.sh`
+ * (or named by `TAPEGRAD_OPENBLAS_DIR`) goes first on LD_LIBRARY_PATH. The row's notes say which BLAS loaded.
+ */
+function torchPython(): { python: string; env: Record<string, string> } | undefined {
+  const candidates = [process.env.TAPEGRAD_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => Boolean(c));
+  const python = candidates.find((candidate) => spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+  if (python === undefined) return undefined;
+  const openblas = process.env.TAPEGRAD_OPENBLAS_DIR ?? fileURLToPath(new URL('./.openblas/usr/lib/x86_64-linux-gnu/openblas-openmp', import.meta.url));
+  const env: Record<string, string> = existsSync(openblas) ? { LD_LIBRARY_PATH: [openblas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {};
+  return { python, env };
+}
 
 function targets(only: readonly string[]): Target[] {
   const list: Target[] = [];
@@ -85,9 +99,10 @@ function targets(only: readonly string[]): Target[] {
     for (const mode of ['jit', 'eager']) list.push({ library: 'jax-js', backend: 'wasm', mode, command: tsx('dino-step-jaxjs.ts', '--backend', 'wasm', '--mode', mode), agreement: mode === 'jit' });
   }
   if (only.includes('torch')) {
-    list.push(torchAvailable()
-      ? { library: 'torch', backend: 'cpu', mode: 'eager', command: ['python3', 'bench/dino_step_torch.py', '--backend', 'cpu'], agreement: true }
-      : { library: 'torch', backend: 'cpu', mode: 'eager', message: 'skipped: no torch (python3 cannot import torch)' });
+    const torch = torchPython();
+    list.push(torch
+      ? { library: 'torch', backend: 'cpu', mode: 'eager', command: [torch.python, 'bench/dino_step_torch.py', '--backend', 'cpu'], env: torch.env, agreement: true }
+      : { library: 'torch', backend: 'cpu', mode: 'eager', message: 'skipped: no torch (neither $TAPEGRAD_TORCH_PYTHON, /usr/bin/python3 nor python3 imports torch; apt-get install python3-torch)' });
   }
   return list;
 }

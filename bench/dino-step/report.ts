@@ -28,8 +28,15 @@ export function tapegradBest(rows: readonly RowOutcome[]): number | undefined {
   return medians.length > 0 ? Math.min(...medians) : undefined;
 }
 
+/** PyTorch's median ms/step, if its row ran. */
+function torchMedian(rows: readonly RowOutcome[]): number | undefined {
+  const row = rows.find((candidate) => 'result' in candidate && candidate.library === 'torch');
+  return row && 'result' in row ? row.result.step.medianMs : undefined;
+}
+
 export function formatTable(rows: readonly RowOutcome[]): string {
   const best = tapegradBest(rows);
+  const torch = torchMedian(rows);
   const notes: string[] = [];
   const footnote = (text: string) => {
     const index = notes.indexOf(text);
@@ -37,7 +44,7 @@ export function formatTable(rows: readonly RowOutcome[]): string {
     notes.push(text);
     return notes.length;
   };
-  const header = ['implementation', 'ms/step median [min–max]', 'tapegrad-best / this', 'first step ms', 'matmul 512³ GFLOP/s', 'peak RSS MiB', 'step-0 loss', 'KL falls', 'notes'];
+  const header = ['implementation', 'ms/step median [min–max]', 'tapegrad-best / this', 'this / torch', 'first step ms', 'matmul 512³ GFLOP/s', 'peak RSS MiB', 'step-0 loss', 'KL falls', 'notes'];
   const table = rows.map((row) => {
     if (!('result' in row)) return [rowLabel(row), row.message];
     const { step, matmul512, sanity, firstStepMs, peakRssMiB } = row.result;
@@ -46,6 +53,7 @@ export function formatTable(rows: readonly RowOutcome[]): string {
       rowLabel(row),
       `${fixed(step.medianMs, 1)} [${fixed(step.minMs, 1)}–${fixed(step.maxMs, 1)}]`,
       best === undefined ? '—' : fixed(best / step.medianMs, 2),
+      torch === undefined ? '—' : fixed(step.medianMs / torch, 2),
       fixed(firstStepMs, 0),
       `${fixed(matmul512.gflops, 2)} [${fixed(matmul512.minGflops, 2)}–${fixed(matmul512.maxGflops, 2)}]`,
       fixed(peakRssMiB, 0),
@@ -59,7 +67,7 @@ export function formatTable(rows: readonly RowOutcome[]): string {
   const widths = header.map((_, column) => Math.max(...measured.map((cells) => cells[column].length), column === 0 ? Math.max(...table.map((cells) => cells[0].length)) : 0));
   const lines = [header, ...table].map((cells) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
   lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '));
-  const legend = 'tapegrad-best / this: the best tapegrad median over this row\'s; above 1, this row is faster than tapegrad\'s best';
+  const legend = 'tapegrad-best / this: the best tapegrad median over this row\'s; above 1, this row is faster than tapegrad\'s best. this / torch: this row\'s median over PyTorch\'s (how many times PyTorch\'s time)';
   return [...lines, legend, ...notes.map((note, i) => `[${i + 1}] ${note}`)].join('\n');
 }
 
