@@ -1,5 +1,5 @@
 /**
- * DINO's `MultiCropWrapper` (spec §4): consecutive crops of the same width form a group; the
+ * DINO's `MultiCropWrapper` (docs/dino.md §4): consecutive crops of the same width form a group; the
  * backbone runs once per group on the crops concatenated along the batch axis; the head runs once
  * on all rows. Rows come out crop-major: row v·B + b is crop v of image b.
  */

@@ -1,7 +1,7 @@
 /**
  * Resizing the learned position table to another patch grid exactly as DINO's
  * `VisionTransformer.interpolate_pos_encoding` does it with PyTorch's bicubic `F.interpolate`
- * (spec §2.3): scale factor (n + 0.1)/g per axis, which also moves the sample positions
+ * (docs/dino.md §2.3): scale factor (n + 0.1)/g per axis, which also moves the sample positions
  * src = (dst + ½)·g/(n + 0.1) − ½, Keys cubic convolution with A = −0.75 on taps
  * floor(src)−1 … floor(src)+2, taps clamped to [0, g−1], positions themselves not clamped.
  *

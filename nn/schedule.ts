@@ -1,6 +1,6 @@
 /**
  * Per-iteration schedules for learning rate, weight decay and EMA momentum, as DINO's
- * `utils.cosine_scheduler` (spec §6.2).
+ * `utils.cosine_scheduler` (docs/dino.md §6.2).
  */
 import { checkInteger, checkKnownOptions } from './options.js';
 import { OptionError } from '../core/index.js';

@@ -216,7 +216,7 @@ function isPlainObject(node: unknown): node is Record<string, unknown> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// One training iteration (`train_one_epoch`, spec §6.4)
+// One training iteration (`train_one_epoch`, docs/dino.md §6.4)
 
 /** A student/teacher architecture for `dinoStep`: parameters, a multi-crop forward and its frozen names. */
 export interface DinoModel<Params extends PyTree = PyTree> {

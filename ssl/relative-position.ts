@@ -81,7 +81,7 @@ export function viewBCentres(relative: RelativePosition, grid: number): [number,
 }
 
 /**
- * The same centres by geometry (spec §2.3), an independent oracle for `viewBCentres`: map each
+ * The same centres by geometry (docs/siameseim.md §2.3), an independent oracle for `viewBCentres`: map each
  * view-b patch centre to the source image, undoing view b's mirror, then into view a, applying
  * view a's mirror. Boxes are in each view's own frame, as sampled.
  */

@@ -1,5 +1,5 @@
 /**
- * One SiameseIM training iteration as a pure function (spec §1.6, official `engine_pretrain.py`):
+ * One SiameseIM training iteration as a pure function (docs/siameseim.md §1.6, official `engine_pretrain.py`):
  *
  *   t = step / itersPerEpoch;  lr = warmup-cosine(t);  m = 1 − ½(1 + cos(πt/T))(1 − 0.995)
  *   views, masks, relative features  ← key

@@ -1,8 +1,8 @@
-/** A clone has no `../shared` beside it: nothing tracked may read or cite it (issue 14). */
+/** A clone has no sibling `shared` folder beside it: nothing tracked may read or cite one (issue 14). */
 import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 
-it('no tracked file points at ../shared', () => {
+it('no tracked file points at the sibling shared folder', () => {
   const pattern = ['\\.\\.', 'shared'].join('/'); // built so this file does not match itself
   let hits = '';
   try {

@@ -1,5 +1,5 @@
 /**
- * The last block's CLS attention of the teacher (DINO's `visualize_attention.py`, spec §8) on eight
+ * The last block's CLS attention of the teacher (DINO's `visualize_attention.py`, docs/dino.md §8) on eight
  * test digits, one of each class 0–7: per digit a row holding the digit, one map per head with its
  * 60 %-mass mask outlined, and the digit again with the mask of the head-averaged map outlined on it.
  */

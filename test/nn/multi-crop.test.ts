@@ -1,5 +1,5 @@
 /**
- * The multi-crop forward (spec §4): consecutive same-width crops are grouped, the backbone runs once
+ * The multi-crop forward (docs/dino.md §4): consecutive same-width crops are grouped, the backbone runs once
  * per group, the head once on all rows, rows crop-major (row v·B + b = crop v of image b).
  */
 import { describe, expect, it } from 'vitest';
