@@ -30,6 +30,7 @@ function isStatic(value: unknown): boolean {
 export function describeValue(value: unknown): string {
   if (value instanceof Tensor) return `a ${value.dtype} tensor`;
   if (typeof value === 'function') return 'a function';
+  if (typeof value === 'string') return `a string (${JSON.stringify(value)})`;
   if (value === null || typeof value !== 'object') return `a ${typeof value} (${String(value)})`;
   const name = Object.getPrototypeOf(value)?.constructor?.name;
   if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value)) return `a ${name}`;
@@ -44,9 +45,9 @@ function childPath(path: string, key: string | number): string {
 
 /**
  * Leaves in depth-first order (arrays by index, objects by key insertion order) and the structure.
- * `what` names the caller in the error for a value that is not a pytree node.
+ * `owner` (the calling function) and `place` (`argument 0`) name a value that is not a pytree node.
  */
-export function treeFlatten(tree: unknown, what = 'treeFlatten'): [Tensor[], TreeDef] {
+export function treeFlatten(tree: unknown, owner = 'treeFlatten', place = ''): [Tensor[], TreeDef] {
   const leaves: Tensor[] = [];
   const walk = (node: unknown, path: string): TreeDef => {
     if (node instanceof Tensor) {
@@ -59,8 +60,9 @@ export function treeFlatten(tree: unknown, what = 'treeFlatten'): [Tensor[], Tre
       return { kind: 'object', keys, children: keys.map((k) => walk(node[k], childPath(path, k))) };
     }
     if (isStatic(node)) return { kind: 'static', value: node };
+    const where = [place, path && `leaf ${path}`].filter(Boolean).join(', ') || 'the tree';
     throw new TransformError(
-      `${what}: ${path ? `leaf ${path}` : 'the tree'} is ${describeValue(node)}, which is not a pytree; ` +
+      `${owner}: ${where} is ${describeValue(node)}, which is not a pytree; ` +
         'a pytree holds tensors, arrays and plain objects of them, and plain values (numbers, strings, booleans, null)',
     );
   };

@@ -65,7 +65,7 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
   if (!Number.isInteger(cacheSize) || cacheSize < 1) throw new OptionError(`jit: cacheSize must be a positive integer, got ${cacheSize}`);
   const programs = new Map<string, Program>();
   return (...args: Args): Out => {
-    const [leaves, def] = treeFlatten(args, 'jit: arguments');
+    const [leaves, def] = treeFlatten(args, 'jit', 'the arguments');
     const signature = signatureOf(leaves, def);
     // fresh aliases as inputs, so a tensor passed twice stays two inputs and outer tapes keep the link
     const inputs = leaves.map(identity);
@@ -73,7 +73,7 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
     if (cached) return replay(cached, inputs);
     const trace = new Trace(inputs);
     const out = withTrace(trace, () => f(...treeUnflatten<Args>(def, inputs)));
-    const [outputs, outputDef] = treeFlatten(out, 'jit: the result');
+    const [outputs, outputDef] = treeFlatten(out, 'jit', 'the result');
     programs.set(signature, compile(trace, inputs, outputs, outputDef));
     if (programs.size > cacheSize) programs.delete(programs.keys().next().value as string);
     return out;
