@@ -17,10 +17,12 @@ export function flattenDifferentiable(transform: string, argIndex: number, argum
     throw new TransformError(`${transform}: ${place}${path ? `, leaf ${path}` : ''} is ${what}; ${allowed}; ${remedy}`);
   };
   leaves.forEach((leaf, i) => {
-    if (!isFloat(leaf.dtype)) refuse(paths.leaves[i], `an ${leaf.dtype} tensor`, 'only float32 and float64 tensors can be differentiated');
+    if (!isFloat(leaf.dtype)) refuse(paths.leaves[i], `an ${leaf.dtype} tensor`, 'only float32 and float64 tensors can be differentiated (cast it)');
   });
   for (const { path, value } of paths.statics) {
-    if (value !== null && value !== undefined) refuse(path, describeValue(value), 'a differentiated argument holds float tensors only');
+    if (value === null || value === undefined) continue;
+    const allowed = typeof value === 'number' ? `a differentiated number must be a float tensor (scalar(${value}))` : 'a differentiated argument holds float tensors only';
+    refuse(path, describeValue(value), allowed);
   }
   return [leaves, def];
 }
