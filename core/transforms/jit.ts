@@ -1,4 +1,5 @@
 import { BufferPool, withBufferPool } from '../buffer-pool.js';
+import { withinReplay } from '../debug-nans.js';
 import type { TypedArray } from '../dtype.js';
 import { OptionError } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
@@ -153,10 +154,10 @@ function replay<Out>(program: Program, inputs: readonly Tensor[]): Out {
       }
     });
   if (recycle) {
-    withBufferPool(program.buffers, run);
+    withBufferPool(program.buffers, () => withinReplay(run));
     program.buffers.trim();
   } else {
-    run();
+    withinReplay(run);
   }
   return treeUnflatten<Out>(program.outputDef, program.outputs.map(resolve));
 }
