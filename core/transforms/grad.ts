@@ -12,17 +12,26 @@ export interface GradOptions {
   readonly hasAux?: boolean;
 }
 
+/** The `argnums` an options type asks for: 0 when absent, and 0 among the possibilities when it is optional. */
+type ArgnumsOf<Options> = Options extends { readonly argnums?: infer Argnums }
+  ? unknown extends Argnums
+    ? 0
+    : undefined extends Argnums
+      ? Exclude<Argnums, undefined> | 0
+      : Argnums
+  : 0;
+
+type GradAt<Args extends readonly unknown[], Argnums> = Argnums extends number
+  ? Args[Argnums]
+  : Argnums extends readonly number[]
+    ? { -readonly [K in keyof Argnums]: Argnums[K] extends number ? Args[Argnums[K]] : never }
+    : never;
+
 /**
  * The gradient's type: the differentiated argument's own type (a gradient has its argument's
- * structure), or a tuple of them when `argnums` is an array.
+ * structure), or a tuple of them when `argnums` is an array; a union when the options are not literal.
  */
-export type GradOf<Args extends readonly unknown[], Options> = Options extends { readonly argnums: infer Argnums }
-  ? Argnums extends number
-    ? Args[Argnums]
-    : Argnums extends readonly number[]
-      ? { -readonly [K in keyof Argnums]: Argnums[K] extends number ? Args[Argnums[K]] : never }
-      : Args[0]
-  : Args[0];
+export type GradOf<Args extends readonly unknown[], Options> = GradAt<Args, ArgnumsOf<Options>>;
 
 function checkArgnums(transform: string, argnums: number | readonly number[], count: number): number[] {
   const list = typeof argnums === 'number' ? [argnums] : [...argnums];

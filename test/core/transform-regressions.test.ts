@@ -175,6 +175,9 @@ describe('gradient types', () => {
     expectTypeOf(tg.grad(f)(params, x, 'a')).toEqualTypeOf<typeof params>();
     expectTypeOf(tg.grad(f, { argnums: 1 })(params, x, 'a')).toEqualTypeOf<Tensor>();
     expectTypeOf(tg.grad(f, { argnums: [1, 0] })(params, x, 'a')).toEqualTypeOf<[Tensor, typeof params]>();
+    // options only known as GradOptions: any of the arguments, or a tuple of them, not a wrong promise
+    const loose: tg.GradOptions = { argnums: 1 };
+    expectTypeOf(tg.grad(f, loose)(params, x, 'a')).toEqualTypeOf<typeof params | Tensor | string | (typeof params | Tensor | string)[]>();
     const withAux = (p: typeof params) => [tg.sum(p.w), { note: p.w }] as [Tensor, { note: Tensor }];
     expectTypeOf(tg.valueAndGrad(withAux, { hasAux: true })(params)).toEqualTypeOf<[[Tensor, { note: Tensor }], typeof params]>();
     expectTypeOf(tg.treeMap((leaf) => tg.neg(leaf), params)).toEqualTypeOf<typeof params>();
