@@ -113,6 +113,17 @@ describe('jit with stopGradient and customVjp under every nesting', () => {
     }
   });
 
+  it('recomputes residuals computed in the custom forward on every replayed call (a pytree with a plain value)', () => {
+    // the residual cos(x) is made inside the forward: a value captured at trace time would repeat call 1's
+    const sinWithSavedCos = tg.customVjp((x: Tensor) => tg.sin(x), {
+      forward: (x) => [tg.sin(x), { cosine: tg.cos(x), scale: 2 }],
+      backward: ({ cosine, scale }: { cosine: Tensor; scale: number }, ct) => [tg.mul(ct, tg.mul(cosine, scale))],
+    });
+    for (const jitted of [tg.jit(tg.grad((x: Tensor) => tg.sum(sinWithSavedCos(x)))), tg.grad(tg.jit((x: Tensor) => tg.sum(sinWithSavedCos(x))))]) {
+      for (const x of xs) expectClose(jitted(x), doubledCos(x.toArray() as number[]));
+    }
+  });
+
   it('jit(grad(f)) on every call', () => {
     const jg = tg.jit(tg.grad(loss));
     for (const x of xs) expectClose(jg(x), doubledCos(x.toArray() as number[]));
