@@ -24,3 +24,16 @@ export class GradientCheckError extends TapegradError {}
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/** Debug mode for non-finite values (`setDebugNans`, `TAPEGRAD_DEBUG_NANS=1`): an op's output held NaN or Inf. */
+export class NonFiniteError extends TapegradError {
+  constructor(
+    message: string,
+    /** The op whose output held the value. */
+    readonly op: string,
+    /** `forward`, or `vjp` when the op ran inside another op's vjp (a backward pass). */
+    readonly phase: 'forward' | 'vjp',
+  ) {
+    super(message);
+  }
+}

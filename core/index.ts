@@ -6,7 +6,7 @@ import './tensor-methods.js';
 
 export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
-export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError } from './errors.js';
+export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError, NonFiniteError } from './errors.js';
 
 // constructors
 export { tensor, zeros, ones, full, scalar, zerosLike, onesLike, fullLike, arange, linspace, eye, fromNdarray, type TensorOptions } from './creation.js';
@@ -42,7 +42,7 @@ export { expandDims, squeeze } from './composites/axes.js';
 export { stack, split } from './composites/concat.js';
 
 // transforms
-export { grad, valueAndGrad, type GradOptions } from './transforms/grad.js';
+export { grad, valueAndGrad, type GradOptions, type GradOf } from './transforms/grad.js';
 export { vjp, type VjpFunction } from './transforms/vjp.js';
 export { jvp } from './transforms/jvp.js';
 export { stopGradient } from './transforms/stop-gradient.js';
@@ -50,9 +50,10 @@ export { customVjp, type CustomVjpRule } from './transforms/custom-vjp.js';
 export { checkGrads, type CheckGradsOptions, type CheckMode } from './transforms/check-grads.js';
 export { printTape } from './transforms/print-tape.js';
 export { jit, type JitOptions } from './transforms/jit.js';
+export { setDebugNans, debugNans } from './debug-nans.js';
 
 // pytrees
-export { type PyTree, type TreeDef, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';
+export { type PyTree, type TreeDef, type MapLeaves, type TreeMapped, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';
 
 // backends
 export { setBackend, backendInfo, withBackend, availableGpuModes, type BackendChoice, type BackendInfo } from './backend/index.js';

@@ -1,5 +1,6 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { currentBackend } from './backend/index.js';
+import { checkFinite, debugNans } from './debug-nans.js';
 import type { DType, TypedArray } from './dtype.js';
 import type { HostKernel, KernelFunction } from './kernel.js';
 import type { OpName } from './ops/names.js';
@@ -48,6 +49,7 @@ export interface OpDef<Attrs, Saved extends object, Name extends OpName = OpName
 /** Runs a primitive eagerly on the current backend and offers it to the active tapes. */
 export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
   const output = insideOp(() => run(op, inputs, attrs));
+  if (debugNans()) checkFinite(op, inputs, output);
   recordOp(op, inputs, attrs, output);
   recordOnActiveTapes(op, inputs, output, attrs, () => op.save(inputs, output, attrs) as Record<string, unknown>);
   return output;

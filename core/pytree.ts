@@ -1,9 +1,11 @@
-import { TapegradError } from './errors.js';
+import { TapegradError, TransformError } from './errors.js';
 import { Tensor } from './tensor.js';
 
 /**
- * A pytree is a Tensor, or arrays and plain objects of pytrees. Anything else (numbers, strings,
- * booleans, null) is a static node: kept in the structure, never a leaf.
+ * A pytree is a Tensor, or arrays and plain objects of pytrees. Plain values (numbers, strings,
+ * booleans, null, undefined) are static nodes: kept in the structure, never leaves. Anything
+ * else (a class instance, a Map, a function) is refused, as JAX refuses an unregistered type: silently
+ * treating it as static would hide its tensors from every transform.
  */
 export type PyTree = Tensor | readonly PyTree[] | { readonly [key: string]: PyTree } | number | string | boolean | null | undefined;
 
@@ -20,23 +22,66 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
-/** Leaves in depth-first order (arrays by index, objects by key insertion order) and the structure. */
-export function treeFlatten(tree: unknown): [Tensor[], TreeDef] {
+function isStatic(value: unknown): boolean {
+  return value === null || ['undefined', 'number', 'string', 'boolean'].includes(typeof value);
+}
+
+/** How a value that is not a pytree node is named in errors: `a Map`, `a Lin instance`, `a function`. */
+export function describeValue(value: unknown): string {
+  if (value instanceof Tensor) return `a ${value.dtype} tensor`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'string') return `a string (${JSON.stringify(value)})`;
+  if (value === null || typeof value !== 'object') return `a ${typeof value} (${String(value)})`;
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value)) return `a ${name}`;
+  return name ? `a ${name} instance` : 'an object with a custom prototype';
+}
+
+/** A leaf's path as JAX's `keystr` spells it: `.w`, `[0]`, `.blocks[0].norm1`; `''` for the root. */
+function childPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * Leaves in depth-first order (arrays by index, objects by key insertion order) and the structure.
+ * `owner` (the calling function) and `place` (`argument 0`) name a value that is not a pytree node.
+ */
+export function treeFlatten(tree: unknown, owner = 'treeFlatten', place = ''): [Tensor[], TreeDef] {
   const leaves: Tensor[] = [];
-  const walk = (node: unknown): TreeDef => {
+  const walk = (node: unknown, path: string): TreeDef => {
     if (node instanceof Tensor) {
       leaves.push(node);
       return { kind: 'leaf' };
     }
-    if (Array.isArray(node)) return { kind: 'array', children: node.map(walk) };
+    if (Array.isArray(node)) return { kind: 'array', children: node.map((child, i) => walk(child, childPath(path, i))) };
     if (isPlainObject(node)) {
       const keys = Object.keys(node);
-      return { kind: 'object', keys, children: keys.map((k) => walk(node[k])) };
+      return { kind: 'object', keys, children: keys.map((k) => walk(node[k], childPath(path, k))) };
     }
-    return { kind: 'static', value: node };
+    if (isStatic(node)) return { kind: 'static', value: node };
+    const where = [place, path && `leaf ${path}`].filter(Boolean).join(', ') || 'the tree';
+    throw new TransformError(
+      `${owner}: ${where} is ${describeValue(node)}, which is not a pytree; ` +
+        'a pytree holds tensors, arrays and plain objects of them, and plain values (numbers, strings, booleans, null)',
+    );
   };
-  const def = walk(tree);
+  const def = walk(tree, '');
   return [leaves, def];
+}
+
+/** Every leaf's path in `treeFlatten` order, and every static node's path with its value. */
+export function treePaths(def: TreeDef): { leaves: string[]; statics: { path: string; value: unknown }[] } {
+  const leaves: string[] = [];
+  const statics: { path: string; value: unknown }[] = [];
+  const walk = (node: TreeDef, path: string): void => {
+    if (node.kind === 'leaf') leaves.push(path);
+    else if (node.kind === 'static') statics.push({ path, value: node.value });
+    else if (node.kind === 'array') node.children.forEach((child, i) => walk(child, childPath(path, i)));
+    else node.children.forEach((child, i) => walk(child, childPath(path, node.keys[i])));
+  };
+  walk(def, '');
+  return { leaves, statics };
 }
 
 export function treeUnflatten<T = PyTree>(def: TreeDef, leaves: readonly unknown[]): T {
@@ -87,20 +132,32 @@ export function sameStructure(a: TreeDef, b: TreeDef): boolean {
   return false;
 }
 
+/** `T` with each tensor leaf replaced by `R`. */
+export type MapLeaves<T, R> = T extends Tensor
+  ? R
+  : T extends readonly unknown[]
+    ? { -readonly [K in keyof T]: MapLeaves<T[K], R> }
+    : T extends object
+      ? { [K in keyof T]: MapLeaves<T[K], R> }
+      : T;
+
+/** What `treeMap` returns: the input's own type when `fn` returns tensors, else the leaves replaced. */
+export type TreeMapped<T, R> = [R] extends [Tensor] ? T : MapLeaves<T, R>;
+
 /**
  * Applies `fn` to corresponding leaves of trees that share one structure; the error names the
- * operation and both structures when they differ.
+ * operation and both structures when they differ. The result has the first tree's type.
  */
-export function treeMap<T = PyTree>(fn: (...leaves: Tensor[]) => unknown, tree: unknown, ...rest: unknown[]): T {
-  const [leaves, def] = treeFlatten(tree);
+export function treeMap<T, R = Tensor>(fn: (...leaves: Tensor[]) => R, tree: T, ...rest: readonly unknown[]): TreeMapped<T, R> {
+  const [leaves, def] = treeFlatten(tree, 'treeMap');
   const others = rest.map((other, i) => {
-    const [otherLeaves, otherDef] = treeFlatten(other);
+    const [otherLeaves, otherDef] = treeFlatten(other, 'treeMap');
     if (!sameStructure(def, otherDef)) {
       throw new TapegradError(`treeMap: tree ${i + 1} has structure ${describeTree(otherDef)} but the first has ${describeTree(def)}`);
     }
     return otherLeaves;
   });
-  return treeUnflatten<T>(def, leaves.map((leaf, i) => fn(leaf, ...others.map((o) => o[i]))));
+  return treeUnflatten<TreeMapped<T, R>>(def, leaves.map((leaf, i) => fn(leaf, ...others.map((o) => o[i]))));
 }
 
 /**

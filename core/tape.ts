@@ -38,7 +38,6 @@ export class Tape {
 }
 
 const activeTapes: Tape[] = [];
-let pauseDepth = 0;
 
 /** Runs `fn` with `tape` recording (on top of any tapes already active). */
 export function withTape<T>(tape: Tape, fn: () => T): T {
@@ -50,23 +49,13 @@ export function withTape<T>(tape: Tape, fn: () => T): T {
   }
 }
 
-/** Runs `fn` with every tape paused; used by customVjp's forward and by stopGradient-style work. */
-export function withoutTapes<T>(fn: () => T): T {
-  pauseDepth++;
-  try {
-    return fn();
-  } finally {
-    pauseDepth--;
-  }
-}
-
 export function recordOnActiveTapes(op: OpDef<any, any>, inputs: readonly Tensor[], output: Tensor, attrs: unknown, save: () => Record<string, unknown>): void {
-  if (pauseDepth > 0 || activeTapes.length === 0) return;
+  if (activeTapes.length === 0) return;
   let saved: Record<string, unknown> | undefined;
   const once = () => (saved ??= save());
   for (const tape of activeTapes) tape.offer(op, inputs, output, attrs, once);
 }
 
 export function anyTapeActive(): boolean {
-  return pauseDepth === 0 && activeTapes.length > 0;
+  return activeTapes.length > 0;
 }

@@ -4,7 +4,8 @@ import { outputBuffer } from './buffer-pool.js';
 import { type DType, type TypedArray, dtypeOfArray } from './dtype.js';
 import { ShapeError, formatShape } from './errors.js';
 import { type Shape, advanceOdometer, contiguousStrides, sizeOf } from './shape.js';
-import { checkValueRead } from './trace.js';
+import { formatTensor } from './tensor-format.js';
+import { checkValueRead, isTracedValue } from './trace.js';
 
 let nextId = 0;
 
@@ -63,8 +64,16 @@ export class Tensor {
     return ndarray(this.dataSync().slice(), [...this.shape]);
   }
 
+  /** The values as NumPy prints an array, with dtype and shape (`core/tensor-format.ts`). */
   toString(): string {
-    return `Tensor(${this.dtype}, ${formatShape(this.shape)})`;
+    // under jit, a value computed from the arguments does not exist yet: say so rather than throw
+    if (isTracedValue(this)) return `Tensor(<traced by jit>, dtype=${this.dtype}, shape=${formatShape(this.shape)})`;
+    return formatTensor(this.storage, this.dtype);
+  }
+
+  /** What `console.log` and `util.inspect` show in Node (a registered symbol: no Node import, so browsers load this file too). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 }
 

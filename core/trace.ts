@@ -2,10 +2,11 @@ import { TransformError, formatShape } from './errors.js';
 import type { OpDef } from './op.js';
 import type { Tensor } from './tensor.js';
 
-/** One thing a traced function did: applied an op, or re-wrapped a tensor's buffer (stopGradient, customVjp). */
-export type TraceEvent =
-  | { readonly kind: 'op'; readonly op: OpDef<any, any>; readonly inputs: readonly Tensor[]; readonly attrs: unknown; readonly output: Tensor }
-  | { readonly kind: 'alias'; readonly from: Tensor; readonly to: Tensor };
+/**
+ * One thing a traced function did. Every tensor a function makes comes from an op (stopGradient and
+ * customVjp included), so an op application is the only kind of event.
+ */
+export type TraceEvent = { readonly kind: 'op'; readonly op: OpDef<any, any>; readonly inputs: readonly Tensor[]; readonly attrs: unknown; readonly output: Tensor };
 
 /**
  * What `jit` records while it runs a function once: every op in order, with its inputs and attrs.
@@ -54,16 +55,14 @@ export function recordOp(op: OpDef<any, any>, inputs: readonly Tensor[], attrs: 
   if (inputs.some((t) => active!.traced.has(t.id))) active.traced.add(output.id);
 }
 
-/** `to` wraps `from`'s buffer without an op (stopGradient, customVjp's output). */
-export function recordAlias(from: Tensor, to: Tensor): void {
-  if (!active) return;
-  active.events.push({ kind: 'alias', from, to });
-  if (active.traced.has(from.id)) active.traced.add(to.id);
+/** Whether `tensor` is a value a `jit` trace has not computed yet (printing shows it as traced). */
+export function isTracedValue(tensor: Tensor): boolean {
+  return active !== null && opDepth === 0 && active.traced.has(tensor.id);
 }
 
 /** Called by `Tensor.dataSync`: under `jit`, the value of a tensor computed from the arguments is not known yet. */
 export function checkValueRead(tensor: Tensor): void {
-  if (active && opDepth === 0 && active.traced.has(tensor.id)) {
+  if (isTracedValue(tensor)) {
     throw new TransformError(
       `jit: the traced function reads the value of a tensor computed from its arguments (${tensor.dtype} ${formatShape(tensor.shape)}); ` +
         'a jitted function runs once per input shape to record its ops, so values cannot steer it: read values outside jit, or pass them as plain numbers',

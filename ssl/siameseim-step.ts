@@ -169,7 +169,7 @@ function siameseimUpdateOf(config: SiameseimTrainConfig): SiameseimUpdate {
     // the official order: the online weights of the previous step move the target, then the target runs
     const target = emaUpdate(arrays.target, targetParamsOf(arrays.params), scalars.momentum);
     const goal = pooled(encodeTarget(target, inputs.viewB, model), variant);
-    const lossOf = (params: SiameseimParams) => {
+    const lossOf = (params: SiameseimParams): [Tensor, { positive: Tensor; negative: Tensor }] => {
       const terms = siameseimLoss(pooled(onlinePrediction(params, inputs, model), variant), goal, config.loss);
       return [terms.loss, { positive: terms.positive, negative: terms.negative }];
     };

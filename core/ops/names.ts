@@ -17,7 +17,7 @@ export type OpName =
   // normalisation
   | 'standardize' | 'scaleShift' | 'softmax' | 'logSoftmax'
   // layout and indexing
-  | 'identity' | 'reshape' | 'transpose' | 'broadcastTo' | 'slice' | 'flip' | 'pad' | 'concat' | 'take' | 'scatterAdd' | 'cast'
+  | 'identity' | 'stopGradient' | 'reshape' | 'transpose' | 'broadcastTo' | 'slice' | 'flip' | 'pad' | 'concat' | 'take' | 'scatterAdd' | 'cast'
   // values drawn from a PRNG key
   | 'randomDraw'
   // a user-defined vjp

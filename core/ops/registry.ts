@@ -18,6 +18,7 @@ import { sliceOp } from './slice.js';
 import { scaleShiftOp } from './scale-shift.js';
 import { logSoftmaxOp, softmaxOp } from './softmax.js';
 import { standardizeOp } from './standardize.js';
+import { stopGradientOp } from './stop-gradient.js';
 import { transposeOp } from './transpose.js';
 import * as unary from './unary.js';
 import { whereOp } from './where.js';
@@ -67,6 +68,7 @@ export const opTable: { readonly [Name in OpName]: OpDef<any, any, Name> } = {
   softmax: softmaxOp,
   logSoftmax: logSoftmaxOp,
   identity: identityOp,
+  stopGradient: stopGradientOp,
   reshape: reshapeOp,
   transpose: transposeOp,
   broadcastTo: broadcastToOp,

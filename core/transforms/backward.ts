@@ -1,3 +1,4 @@
+import { withinVjp } from '../debug-nans.js';
 import { TransformError, formatShape } from '../errors.js';
 import { add } from '../ops/binary.js';
 import type { Tape } from '../tape.js';
@@ -20,7 +21,7 @@ export function backward(tape: Tape, outputs: readonly Tensor[], cotangents: rea
     const record = tape.records[r];
     const ct = cts.get(record.output.id);
     if (!ct) continue;
-    const inputCts = record.op.vjp(ct, record.saved, record.attrs);
+    const inputCts = withinVjp(record.op.name, () => record.op.vjp(ct, record.saved, record.attrs));
     record.inputs.forEach((input, i) => {
       const inputCt = inputCts[i];
       if (!inputCt || !tape.isWatched(input)) return;

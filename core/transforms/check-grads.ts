@@ -3,6 +3,7 @@ import { allocate, isFloat } from '../dtype.js';
 import { GradientCheckError, OptionError } from '../errors.js';
 import { treeFlatten, treeUnflatten } from '../pytree.js';
 import { Tensor, fromData } from '../tensor.js';
+import { flattenDifferentiable } from './differentiable.js';
 import { jvp } from './jvp.js';
 import { vjp } from './vjp.js';
 
@@ -25,7 +26,8 @@ export interface CheckGradsOptions {
  * Checks the derivatives of `f` against central finite differences along random directions, in the
  * manner of JAX's `check_grads`. Float arguments are cast to float64 and everything runs on the
  * reference backend. Throws a `GradientCheckError` describing the first disagreement.
- * `args` are the positional arguments (pytrees of tensors); `f` returns a pytree of tensors.
+ * `args` are the positional arguments, all differentiated (pytrees of float tensors: the error names
+ * an argument's leaf that is not); `f` returns a pytree of tensors.
  */
 export function checkGrads(f: (...args: any[]) => unknown, args: readonly unknown[], options: CheckGradsOptions = {}): void {
   const { order = 1, modes = ['fwd', 'rev'], eps = 1e-5, atol = 1e-6, rtol = 1e-6, seed = 0 } = options;
@@ -33,6 +35,8 @@ export function checkGrads(f: (...args: any[]) => unknown, args: readonly unknow
   modes.forEach((m) => {
     if (m !== 'fwd' && m !== 'rev') throw new OptionError(`checkGrads: unknown mode ${JSON.stringify(m)}; allowed: fwd, rev`);
   });
+  const remedy = 'close over values that are not differentiated instead';
+  args.forEach((arg, i) => flattenDifferentiable('checkGrads', i, arg, remedy));
   withBackend('reference', () => {
     const random = gaussianSource(seed);
     const [leaves, def] = treeFlatten(args);
@@ -90,7 +94,6 @@ function centralDifference(f: (...args: any[]) => unknown, args: unknown[], dire
   const [directionLeaves] = treeFlatten(direction);
   const shifted = (sign: number) => {
     const moved = leaves.map((leaf, i) => {
-      if (!isFloat(leaf.dtype)) return leaf;
       const x = leaf.dataSync();
       const v = directionLeaves[i].dataSync();
       const data = allocate('float64', x.length);
@@ -124,12 +127,12 @@ function sumOfDots(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number
 }
 
 function toFloat64(leaf: Tensor): Tensor {
-  if (!isFloat(leaf.dtype)) return leaf;
   return fromData(Float64Array.from(leaf.dataSync()), leaf.shape);
 }
 
 function randomLike(leaf: Tensor, random: () => number): Tensor {
   const data = allocate(leaf.dtype, leaf.size);
+  // an integer output gets a zero cotangent
   if (isFloat(leaf.dtype)) for (let i = 0; i < data.length; i++) data[i] = random();
   return fromData(data, leaf.shape);
 }

@@ -1,19 +1,23 @@
 import { BufferPool, withBufferPool } from '../buffer-pool.js';
+import { withinReplay } from '../debug-nans.js';
 import type { TypedArray } from '../dtype.js';
 import { OptionError } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
 import { identity } from '../ops/identity.js';
 import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { anyTapeActive } from '../tape.js';
-import { Trace, recordAlias, tracing, withTrace } from '../trace.js';
+import { Trace, tracing, withTrace } from '../trace.js';
 
 /** Where an instruction reads a tensor: a slot filled during the replay, or a constant of the trace. */
 type Ref = { readonly slot: number } | { readonly constant: Tensor };
 
-type Instruction =
-  | { readonly kind: 'op'; readonly op: OpDef<any, any>; readonly inputs: readonly Ref[]; readonly attrs: unknown; readonly out: number }
-  | { readonly kind: 'alias'; readonly from: Ref; readonly out: number };
+interface Instruction {
+  readonly op: OpDef<any, any>;
+  readonly inputs: readonly Ref[];
+  readonly attrs: unknown;
+  readonly out: number;
+}
 
 /**
  * What one trace of a function compiles to: the argument-dependent ops in order, reading numbered
@@ -51,13 +55,18 @@ function signatureOf(leaves: readonly Tensor[], def: TreeDef): string {
  * of a tensor computed from its arguments (the error says so); values fixed at trace time (numbers,
  * strings, constants made inside `f`) are baked in, so pass anything that changes between calls as a
  * tensor or as a plain value in the arguments (plain values are part of the signature).
+ *
+ * The program is a list of ops and nothing else (stopGradient and customVjp are ops too), so it does
+ * not depend on whether a tape was watching when it was traced: the replay applies each op through
+ * `apply`, which offers it to the tapes active at that call, and gradients of a jitted function come
+ * out right under any nesting with grad, vjp, jvp and jit, whichever context traced it first.
  */
 export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, options: JitOptions = {}): (...args: Args) => Out {
   const { cacheSize = 16 } = options;
   if (!Number.isInteger(cacheSize) || cacheSize < 1) throw new OptionError(`jit: cacheSize must be a positive integer, got ${cacheSize}`);
   const programs = new Map<string, Program>();
   return (...args: Args): Out => {
-    const [leaves, def] = treeFlatten(args);
+    const [leaves, def] = treeFlatten(args, 'jit', 'the arguments');
     const signature = signatureOf(leaves, def);
     // fresh aliases as inputs, so a tensor passed twice stays two inputs and outer tapes keep the link
     const inputs = leaves.map(identity);
@@ -65,7 +74,7 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
     if (cached) return replay(cached, inputs);
     const trace = new Trace(inputs);
     const out = withTrace(trace, () => f(...treeUnflatten<Args>(def, inputs)));
-    const [outputs, outputDef] = treeFlatten(out);
+    const [outputs, outputDef] = treeFlatten(out, 'jit', 'the result');
     programs.set(signature, compile(trace, inputs, outputs, outputDef));
     if (programs.size > cacheSize) programs.delete(programs.keys().next().value as string);
     return out;
@@ -85,13 +94,11 @@ function compile(trace: Trace, inputs: readonly Tensor[], outputs: readonly Tens
   };
   const instructions: Instruction[] = [];
   for (const event of trace.events) {
-    const output = event.kind === 'op' ? event.output : event.to;
     // work that does not depend on the arguments was done once, at trace time: its results are constants
-    if (!trace.traced.has(output.id)) continue;
+    if (!trace.traced.has(event.output.id)) continue;
     const out = slots.size;
-    if (event.kind === 'op') instructions.push({ kind: 'op', op: event.op, inputs: event.inputs.map(refOf), attrs: event.attrs, out });
-    else instructions.push({ kind: 'alias', from: refOf(event.from), out });
-    slots.set(output.id, out);
+    instructions.push({ op: event.op, inputs: event.inputs.map(refOf), attrs: event.attrs, out });
+    slots.set(event.output.id, out);
   }
   const outputRefs = outputs.map(refOf);
   return {
@@ -109,7 +116,7 @@ function compile(trace: Trace, inputs: readonly Tensor[], outputs: readonly Tens
 function releasePlan(instructions: readonly Instruction[], outputs: readonly Ref[], slotCount: number): number[][] {
   const lastUse = new Array<number>(slotCount).fill(-1);
   instructions.forEach((instruction, i) => {
-    for (const ref of instruction.kind === 'op' ? instruction.inputs : [instruction.from]) if ('slot' in ref) lastUse[ref.slot] = i;
+    for (const ref of instruction.inputs) if ('slot' in ref) lastUse[ref.slot] = i;
   });
   for (const ref of outputs) if ('slot' in ref) lastUse[ref.slot] = Infinity;
   const releases = instructions.map((): number[] => []);
@@ -135,14 +142,7 @@ function replay<Out>(program: Program, inputs: readonly Tensor[]): Out {
   const foreign = (data: TypedArray) => inputBuffers.has(data) || program.constantBuffers.has(data);
   const run = () =>
     program.instructions.forEach((instruction, i) => {
-      if (instruction.kind === 'op') {
-        values[instruction.out] = apply(instruction.op, instruction.inputs.map(resolve), instruction.attrs);
-      } else {
-        const from = resolve(instruction.from);
-        const to = new Tensor(from.storage);
-        recordAlias(from, to);
-        values[instruction.out] = to;
-      }
+      values[instruction.out] = apply(instruction.op, instruction.inputs.map(resolve), instruction.attrs);
       const data = values[instruction.out]!.storage.data;
       if (!foreign(data)) owners.set(data, (owners.get(data) ?? 0) + 1);
       for (const slot of program.releases[i]) {
@@ -154,10 +154,10 @@ function replay<Out>(program: Program, inputs: readonly Tensor[]): Out {
       }
     });
   if (recycle) {
-    withBufferPool(program.buffers, run);
+    withBufferPool(program.buffers, () => withinReplay(run));
     program.buffers.trim();
   } else {
-    run();
+    withinReplay(run);
   }
   return treeUnflatten<Out>(program.outputDef, program.outputs.map(resolve));
 }

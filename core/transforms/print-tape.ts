@@ -1,5 +1,6 @@
 import { formatShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+import { treeFlatten } from '../pytree.js';
 import { traceOnTape } from './vjp.js';
 
 /**
@@ -9,7 +10,8 @@ import { traceOnTape } from './vjp.js';
  * are not shown.
  */
 export function printTape(f: (...args: any[]) => unknown, ...args: unknown[]): string {
-  const { tape, inputs } = traceOnTape(f, args);
+  // printing differentiates nothing, so integer leaves and plain values are allowed (and not watched)
+  const { tape, inputs } = traceOnTape(f, args, (arg, i) => treeFlatten(arg, 'printTape', `argument ${i}`));
   const names = new Map<number, string>();
   inputs.flat().forEach((alias, i) => names.set(alias.id, `x${i}`));
   const describe = (t: Tensor) => `${names.get(t.id) ?? 'const'} ${formatShape(t.shape)}`;

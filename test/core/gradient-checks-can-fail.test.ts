@@ -31,8 +31,8 @@ describe('checkGrads catches wrong derivatives', () => {
     expect(() => tg.checkGrads(flatCurvature, [x], { order: 2 })).toThrow(GradientCheckError);
   });
 
-  // sign, the comparisons and random draws (whose input is an int32 key) have no gradient to get wrong
-  const withoutGradient: OpName[] = ['sign', 'greater', 'greaterEqual', 'less', 'equal', 'randomDraw'];
+  // sign, the comparisons, random draws (whose input is an int32 key) and stopGradient have no gradient to get wrong
+  const withoutGradient: OpName[] = ['sign', 'greater', 'greaterEqual', 'less', 'equal', 'randomDraw', 'stopGradient'];
   const mutated = (Object.keys(gradientCases) as OpName[]).filter((name) => !withoutGradient.includes(name));
 
   for (const name of mutated) {

@@ -21,4 +21,18 @@ describe('printTape', () => {
     const text = tg.printTape((x: tg.Tensor) => tg.mul(x, tg.exp(tg.ones([2]))), tg.ones([2]));
     expect(text).toBe('t1 = mul(x0 [2], const [2]) → float32 [2]  keeps a, b');
   });
+
+  it('records stopGradient and customVjp as ops, the custom forward as its own ops (the README shows this tape)', () => {
+    const sinWithRule = tg.customVjp((x: tg.Tensor) => tg.sin(x), { forward: (x) => [tg.sin(x), x], backward: (x: tg.Tensor, ct) => [tg.mul(ct, tg.cos(x))] });
+    const text = tg.printTape((x: tg.Tensor) => tg.sum(tg.mul(sinWithRule(x), tg.stopGradient(x))), tg.ones([3]));
+    expect(text).toBe(
+      [
+        't1 = sin(x0 [3]) → float32 [3]  keeps x',
+        't2 = customVjp(x0 [3], t1 [3], x0 [3], name="customVjp", primals=1, residualLeaves=1) → float32 [3]  keeps residuals',
+        't3 = stopGradient(x0 [3]) → float32 [3]',
+        't4 = mul(t2 [3], t3 [3]) → float32 [3]  keeps a, b',
+        't5 = sum(t4 [3], axes=[0], keepDims=false) → float32 []  keeps inputShape',
+      ].join('\n'),
+    );
+  });
 });
