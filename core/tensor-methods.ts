@@ -5,7 +5,7 @@
 import type { DType } from './dtype.js';
 import { concat } from './ops/concat.js';
 import { expandDims, squeeze } from './composites/axes.js';
-import { l2Normalize, layerNorm, type LayerNormOptions } from './composites/normalization.js';
+import { type L2NormalizeOptions, l2Normalize, layerNorm, type LayerNormOptions } from './composites/normalization.js';
 import { logSoftmax, softmax } from './composites/softmax.js';
 import { logsumexp, mean, variance, type VarianceOptions } from './composites/statistics.js';
 import * as binary from './ops/binary.js';
@@ -22,6 +22,7 @@ import { reshape } from './ops/reshape.js';
 import { type AxisSlice, slice } from './ops/slice.js';
 import { matrixTranspose, transpose } from './ops/transpose.js';
 import * as unary from './ops/unary.js';
+import { type AxesOption, type AxisOption, checkTensorList } from './options.js';
 import { Tensor } from './tensor.js';
 
 declare module './tensor.js' {
@@ -59,24 +60,24 @@ declare module './tensor.js' {
     mean(options?: ReduceOptions): Tensor;
     max(options?: ReduceOptions): Tensor;
     min(options?: ReduceOptions): Tensor;
-    variance(options?: VarianceOptions): Tensor;
+    variance(options?: number | readonly number[] | VarianceOptions): Tensor;
     logsumexp(options?: ReduceOptions): Tensor;
-    softmax(axis?: number): Tensor;
-    logSoftmax(axis?: number): Tensor;
+    softmax(axis?: AxisOption): Tensor;
+    logSoftmax(axis?: AxisOption): Tensor;
     layerNorm(weight?: Tensor, bias?: Tensor, options?: LayerNormOptions): Tensor;
-    l2Normalize(axis?: number, eps?: number): Tensor;
+    l2Normalize(options?: number | L2NormalizeOptions): Tensor;
     matmul(other: Tensor): Tensor;
     reshape(shape: readonly number[]): Tensor;
     transpose(perm?: readonly number[]): Tensor;
     matrixTranspose(): Tensor;
     broadcastTo(shape: readonly number[]): Tensor;
-    expandDims(axis: number): Tensor;
-    squeeze(axis?: number | readonly number[]): Tensor;
+    expandDims(axis: AxisOption): Tensor;
+    squeeze(axis?: AxesOption): Tensor;
     slice(axes: readonly (AxisSlice | null | undefined)[]): Tensor;
-    flip(axis?: number | readonly number[]): Tensor;
+    flip(axis?: AxesOption): Tensor;
     pad(options: PadOptions): Tensor;
-    take(indices: Tensor, axis?: number): Tensor;
-    concat(others: readonly Tensor[], axis?: number): Tensor;
+    take(indices: Tensor, axis?: AxisOption): Tensor;
+    concat(others: readonly Tensor[], axis?: AxisOption): Tensor;
     cast(dtype: DType): Tensor;
   }
 }
@@ -120,7 +121,7 @@ const methods: Partial<{ [Name in keyof Tensor]: Tensor[Name] }> & ThisType<Tens
   softmax(axis) { return softmax(this, axis); },
   logSoftmax(axis) { return logSoftmax(this, axis); },
   layerNorm(weight, bias, options) { return layerNorm(this, weight, bias, options); },
-  l2Normalize(axis, eps) { return l2Normalize(this, axis, eps); },
+  l2Normalize(options) { return l2Normalize(this, options); },
   matmul(other) { return matmul(this, other); },
   reshape(shape) { return reshape(this, shape); },
   transpose(perm) { return transpose(this, perm); },
@@ -132,7 +133,7 @@ const methods: Partial<{ [Name in keyof Tensor]: Tensor[Name] }> & ThisType<Tens
   flip(axis) { return flip(this, axis); },
   pad(options) { return pad(this, options); },
   take(indices, axis) { return take(this, indices, axis); },
-  concat(others, axis) { return concat([this, ...others], axis); },
+  concat(others, axis) { return concat([this, ...checkTensorList('concat', others)], axis); },
   cast(dtype) { return cast(this, dtype); },
 };
 

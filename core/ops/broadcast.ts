@@ -59,6 +59,7 @@ export function repeatingWindow(view: NdArray<TypedArray>): TypedArray | null {
 
 /** Broadcasts `x` to `shape` (NumPy rules) as a view. Returns `x` itself when the shape already matches. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  checkShape('broadcastTo', shape);
   if (sameShape(x.shape, shape)) return x;
   return apply(broadcastToOp, [x], { shape: [...shape] });
 }

@@ -1,5 +1,6 @@
 import { OptionError } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
+import { checkArgument, option } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
 type Attrs = { perm: readonly number[] };
@@ -23,6 +24,7 @@ export function inversePermutation(perm: readonly number[]): number[] {
 
 /** Permutes the axes of `x`; without `perm`, reverses them (as NumPy and JAX do). */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  if (perm !== undefined) checkArgument('transpose', 'perm', perm, option.integers);
   const order = perm ?? Array.from({ length: x.rank }, (_, i) => x.rank - 1 - i);
   const sorted = [...order].map((p) => (p < 0 ? p + x.rank : p)).sort((a, b) => a - b);
   if (order.length !== x.rank || !sorted.every((p, i) => p === i)) {

@@ -1,6 +1,7 @@
 import { wasmElementwise } from '../backend/wasm-elementwise/index.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { checkArgument, option } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, mul, sub } from './binary.js';
 import { greater } from './compare.js';
@@ -204,5 +205,6 @@ export const reciprocal = unary(reciprocalOp);
 
 /** xᵖ for a constant exponent p. */
 export function powScalar(x: TensorLike, exponent: number): Tensor {
+  checkArgument('powScalar', 'exponent', exponent, option.number);
   return apply(powScalarOp, [asTensor('powScalar', 'x', x)], { exponent });
 }
