@@ -25,7 +25,7 @@ const isIntegerList = (value: unknown): boolean => Array.isArray(value) && value
 /** The option types core and nn check against. */
 export const option = {
   boolean: optionType<boolean>('true or false', (v) => typeof v === 'boolean'),
-  number: optionType<number>('a number', (v) => typeof v === 'number' && !Number.isNaN(v)),
+  number: optionType<number>('a number', (v) => typeof v === 'number'),
   integer: optionType<number>('an integer', isInteger),
   string: optionType<string>('a string', (v) => typeof v === 'string'),
   axis: optionType<number>('an integer axis', isInteger),

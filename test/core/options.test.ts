@@ -199,6 +199,11 @@ describe('wrong types are named with what is allowed', () => {
     });
   }
 
+  it('a number option takes any number, NaN included: a tensor may be filled with NaN', () => {
+    expect(Number.isNaN(tg.scalar(NaN).toArray())).toBe(true);
+    expect((tg.full([2], NaN).toArray() as number[]).every(Number.isNaN)).toBe(true);
+  });
+
   it('a key set to undefined counts as absent and takes the default', () => {
     expect(tg.sum(x, { axis: undefined, keepDims: undefined }).toArray()).toEqual(21);
     expect(tg.softmax(x, { axis: undefined }).shape).toEqual([2, 3]);
