@@ -1,7 +1,7 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { type DType, type TypedArray, allocate, checkDType, convert, dtypeOfArray } from './dtype.js';
 import { OptionError, ShapeError, formatShape } from './errors.js';
-import { checkArgument, checkOptions, option } from './options.js';
+import { checkArgument, checkNoOptions, checkOptions, option } from './options.js';
 import { type Shape, checkShape, sizeOf } from './shape.js';
 import { type NestedArray, Tensor, contiguousData, fromData } from './tensor.js';
 
@@ -94,10 +94,12 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
 }
 
 export function zerosLike(x: Tensor): Tensor {
+  checkNoOptions('zerosLike', arguments, ['x']);
   return zeros(x.shape, x.dtype);
 }
 
 export function onesLike(x: Tensor): Tensor {
+  checkNoOptions('onesLike', arguments, ['x']);
   return ones(x.shape, x.dtype);
 }
 
@@ -145,6 +147,7 @@ function checkNumbers(op: string, values: Record<string, unknown>): void {
 
 /** Wraps an `ndarray` (any strides) as a tensor; the tensor copies it, so later writes to it do not leak in. */
 export function fromNdarray(array: NdArray<TypedArray>): Tensor {
+  checkNoOptions('fromNdarray', arguments, ['array']);
   const data = contiguousData(array);
   return new Tensor(ndarray(data === array.data ? data.slice() : data, [...array.shape]));
 }

@@ -95,6 +95,21 @@ export function checkKnownOptions(op: string, options: object, allowed: readonly
   }
 }
 
+/**
+ * Refuses an options object (or a dtype string) passed to an op that takes none: `gelu(x, {approximate:
+ * 'tanh'})` would otherwise run the exact gelu without a word. Other extra arguments pass, so the op
+ * still works as a callback (`xs.map(zerosLike)` adds an index and the array). `params` spells the
+ * signature, optional ones with a `?`.
+ */
+export function checkNoOptions(op: string, args: ArrayLike<unknown>, params: readonly string[]): void {
+  for (let i = params.length; i < args.length; i++) {
+    const extra = args[i];
+    if (isPlainObject(extra) || typeof extra === 'string') {
+      throw new OptionError(`${op}: takes (${params.join(', ')}) and no options; got ${describeValue(extra)} as argument ${i + 1}`);
+    }
+  }
+}
+
 /** Checks one positional argument: `concat: xs must be an array of tensors; got …`. */
 export function checkArgument<T>(op: string, name: string, value: unknown, type: OptionType<T>): T {
   if (!type.fits(value)) throw wrongType(op, name, type, value);

@@ -15,8 +15,9 @@ export interface CrossEntropyOptions {
 }
 
 /**
- * Cross-entropy with soft targets (`options` is `{axis, reduction}`): −Σ targets · log softmax(logits) along the class axis.
- * `logits` and `targets` have the same shape (targets are probabilities; one-hot rows give the usual loss).
+ * Cross-entropy with soft targets: −Σ targets · log softmax(logits) along the class axis. `logits`
+ * and `targets` have the same shape (targets are probabilities; one-hot rows give the usual loss);
+ * `options` is `{axis, reduction}`.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, options?: CrossEntropyOptions): Tensor {
   const { axis = -1, reduction = 'mean' } = checkOptions('crossEntropy', options, { axis: option.axis, reduction: option.string });

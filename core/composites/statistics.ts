@@ -37,8 +37,9 @@ export function variance(x: Tensor, options?: number | readonly number[] | Varia
 }
 
 /**
- * log Σ exp(x) over the given axes (an axis, an array of axes or `{axis, keepDims}`), stable for large inputs: the maximum m is taken out first,
- * log Σ exp(x) = m + log Σ exp(x − m). m is held constant (stopGradient); its effect cancels exactly.
+ * log Σ exp(x) over the given axes (an axis, an array of axes or `{axis, keepDims}`), stable for large
+ * inputs: the maximum m is taken out first, log Σ exp(x) = m + log Σ exp(x − m). m is held constant
+ * (stopGradient); its effect cancels exactly.
  */
 export function logsumexp(x: Tensor, options?: ReduceOptions): Tensor {
   const attrs = reduceAttrs('logsumexp', x, options);

@@ -1,6 +1,6 @@
 import { OptionError } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
-import { checkArgument, option } from '../options.js';
+import { checkArgument, checkNoOptions, option } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
 type Attrs = { perm: readonly number[] };
@@ -37,6 +37,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 
 /** Swaps the last two axes: the matrix transpose of a batch of matrices. */
 export function matrixTranspose(x: Tensor): Tensor {
+  checkNoOptions('matrixTranspose', arguments, ['x']);
   if (x.rank < 2) throw new OptionError(`matrixTranspose: x needs rank ≥ 2, got rank ${x.rank}`);
   const perm = Array.from({ length: x.rank }, (_, i) => i);
   [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];

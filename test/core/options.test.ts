@@ -24,10 +24,8 @@ const any = (value: unknown) => value as never;
 type Classified =
   /** Takes an options object (or an axis that may be one): the call passes a misspelled key. */
   | { readonly misspelled: () => unknown; readonly key: string; readonly allowed: string; readonly op?: string }
-  /** Takes its settings as positional values: the call passes one of the wrong type. */
-  | { readonly positional: () => unknown; readonly error: string }
-  /** Takes only tensors (or numbers where a tensor may be a number). */
-  | 'tensors only';
+  /** Takes its settings as positional values, or none: the call passes a wrong or an extra one. */
+  | { readonly positional: () => unknown; readonly error: string; readonly errorClass?: typeof TapegradError };
 
 const reduction = (op: 'sum' | 'max' | 'min' | 'mean' | 'logsumexp') => ({
   misspelled: () => tg[op](x, any({ axis: 1, keepdims: true })),
@@ -35,15 +33,25 @@ const reduction = (op: 'sum' | 'max' | 'min' | 'mean' | 'logsumexp') => ({
   allowed: 'axis, keepDims',
 });
 const oneAxis = (op: string, call: () => unknown) => ({ misspelled: call, key: 'axes', allowed: 'axis', op });
-const operands: Classified = 'tensors only';
+/** An op without options given one anyway (as JAX's `gelu(x, approximate=...)` would be written). */
+const noOptions = (op: string, params: string, call: (extra: never) => unknown): Classified => ({
+  positional: () => call(any({ approximate: true })),
+  error: `${op}: takes (${params}) and no options; got {"approximate":true} as argument ${params.split(', ').length + 1}`,
+});
+const unaryOps = ['neg', 'exp', 'log', 'log1p', 'sqrt', 'rsqrt', 'square', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'erf', 'gelu', 'sin', 'cos', 'reciprocal'] as const;
+const binaryOps = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'greater', 'greaterEqual', 'less', 'equal'] as const;
+const asVariadic = (f: unknown) => f as (...args: unknown[]) => unknown;
 
 const classification: Record<string, Classified> = {
-  add: operands, sub: operands, mul: operands, div: operands, pow: operands, maximum: operands, minimum: operands,
-  greater: operands, greaterEqual: operands, less: operands, equal: operands, where: operands, matmul: operands,
-  neg: operands, exp: operands, log: operands, log1p: operands, sqrt: operands, rsqrt: operands, square: operands,
-  abs: operands, sign: operands, tanh: operands, sigmoid: operands, relu: operands, erf: operands, gelu: operands,
-  sin: operands, cos: operands, reciprocal: operands, matrixTranspose: operands, scaleShift: operands,
-  zerosLike: operands, onesLike: operands, fromNdarray: operands,
+  ...Object.fromEntries(unaryOps.map((op) => [op, noOptions(op, 'x', (extra) => asVariadic(tg[op])(x, extra))])),
+  ...Object.fromEntries(binaryOps.map((op) => [op, noOptions(op, 'a, b', (extra) => asVariadic(tg[op])(x, x, extra))])),
+  where: noOptions('where', 'condition, a, b', (extra) => asVariadic(tg.where)(x, x, x, extra)),
+  matmul: noOptions('matmul', 'a, b', (extra) => asVariadic(tg.matmul)(x, tg.transpose(x), extra)),
+  matrixTranspose: noOptions('matrixTranspose', 'x', (extra) => asVariadic(tg.matrixTranspose)(x, extra)),
+  scaleShift: noOptions('scaleShift', 'x, scale, shift?', (extra) => asVariadic(tg.scaleShift)(x, x, x, extra)),
+  zerosLike: noOptions('zerosLike', 'x', (extra) => asVariadic(tg.zerosLike)(x, extra)),
+  onesLike: noOptions('onesLike', 'x', (extra) => asVariadic(tg.onesLike)(x, extra)),
+  fromNdarray: noOptions('fromNdarray', 'array', (extra) => asVariadic(tg.fromNdarray)(x.toNdarray(), extra)),
   sum: reduction('sum'),
   max: reduction('max'),
   min: reduction('min'),
@@ -76,8 +84,8 @@ const classification: Record<string, Classified> = {
   'random.bernoulli': { misspelled: () => tg.random.bernoulli(k, 0.5, [2], any({ dType: 'float64' })), key: 'dType', allowed: 'dtype', op: 'bernoulli' },
   loadSafetensors: { misspelled: () => tg.loadSafetensors(file, any({ strictly: false })), key: 'strictly', allowed: 'like, strict' },
   loadSafetensorsSync: { misspelled: () => tg.loadSafetensorsSync(file, any({ target: { w: x } })), key: 'target', allowed: 'like, strict' },
-  reshape: { positional: () => tg.reshape(x, any({ shape: [3, 2] })), error: 'reshape: shape must be an array of integers (at most one -1); got {"shape":[3,2]}' },
-  broadcastTo: { positional: () => tg.broadcastTo(x, any(3 as never)), error: 'broadcastTo: shape must be an array of non-negative integers, got 3' },
+  reshape: { positional: () => tg.reshape(x, any({ shape: [3, 2] })), error: 'reshape: shape must be an array of integers (at most one -1); got {"shape":[3,2]}', errorClass: ShapeError },
+  broadcastTo: { positional: () => tg.broadcastTo(x, any(3 as never)), error: 'broadcastTo: shape must be an array of non-negative integers, got 3', errorClass: ShapeError },
   transpose: { positional: () => tg.transpose(x, any({ perm: [1, 0] })), error: 'transpose: perm must be an array of integers; got {"perm":[1,0]}' },
   sliceAxis: { positional: () => tg.sliceAxis(x, 0, any({ start: 1 })), error: 'sliceAxis: start must be an integer; got {"start":1}' },
   scatterAdd: { positional: () => tg.scatterAdd(x, int, any({ axis: 0 }), 2), error: 'scatterAdd: axis must be an integer axis; got {"axis":0}' },
@@ -86,26 +94,28 @@ const classification: Record<string, Classified> = {
   cast: { positional: () => tg.cast(x, any({ dtype: 'float64' })), error: 'cast: dtype: unknown dtype {"dtype":"float64"}; allowed: float32, float64, int32' },
   full: { positional: () => tg.full([2], any('1')), error: 'full: value must be a number; got "1"' },
   zeros: { positional: () => tg.zeros([2], any({ dtype: 'float64' })), error: 'zeros: dtype: unknown dtype {"dtype":"float64"}; allowed: float32, float64, int32' },
-  ones: { positional: () => tg.ones(any(2 as never)), error: 'ones: shape must be an array of non-negative integers, got 2' },
+  ones: { positional: () => tg.ones(any(2 as never)), error: 'ones: shape must be an array of non-negative integers, got 2', errorClass: ShapeError },
   scalar: { positional: () => tg.scalar(any([1])), error: 'scalar: value must be a number; got [1]' },
   fullLike: { positional: () => tg.fullLike(x, any({ value: 1 })), error: 'fullLike: value must be a number; got {"value":1}' },
   arange: { positional: () => tg.arange(3, any('float64')), error: 'arange: stop must be a number; got "float64"' },
   linspace: { positional: () => tg.linspace(0, 1, 3, any('f64')), error: 'linspace: dtype: unknown dtype "f64"; allowed: float32, float64, int32' },
-  eye: { positional: () => tg.eye(2, any('float64')), error: 'eye: shape [2, float64] must hold non-negative integers' },
+  eye: { positional: () => tg.eye(2, any('float64')), error: 'eye: shape [2, float64] must hold non-negative integers', errorClass: ShapeError },
   'random.key': { positional: () => tg.random.key(any('0')), error: 'key: seed must be an integer' },
   'random.split': { positional: () => tg.random.split(k, any({ num: 3 })), error: 'split: num must be an integer' },
   'random.foldIn': { positional: () => tg.random.foldIn(k, any('1')), error: 'foldIn: data must be an integer' },
   'random.randint': { positional: () => tg.random.randint(k, [2], 0, any('5')), error: 'randint: maxval must be an integer' },
   'random.permutation': { positional: () => tg.random.permutation(k, any([3])), error: 'permutation: n must be an integer' },
-  encodeSafetensors: { positional: () => tg.encodeSafetensors({ w: x }, any({ step: 3 })), error: 'encodeSafetensors: metadata "step" must be a string, got 3' },
-  decodeSafetensors: { positional: () => tg.decodeSafetensors(any([1, 2])), error: 'decodeSafetensors: expected a Uint8Array, got [1,2]' },
+  encodeSafetensors: { positional: () => tg.encodeSafetensors({ w: x }, any({ step: 3 })), error: 'encodeSafetensors: metadata "step" must be a string, got 3', errorClass: SafetensorsError },
+  decodeSafetensors: { positional: () => tg.decodeSafetensors(any([1, 2])), error: 'decodeSafetensors: expected a Uint8Array, got [1,2]', errorClass: SafetensorsError },
   saveSafetensors: {
     positional: () => tg.saveSafetensors(file, { w: x, step: 3 }),
     error: 'saveSafetensors: the leaf "step" is 3, not a Tensor; a safetensors file holds only tensors',
+    errorClass: SafetensorsError,
   },
   saveSafetensorsSync: {
     positional: () => tg.saveSafetensorsSync(file, { w: x, step: 3 }),
     error: 'saveSafetensorsSync: the leaf "step" is 3, not a Tensor; a safetensors file holds only tensors',
+    errorClass: SafetensorsError,
   },
 };
 
@@ -147,7 +157,6 @@ describe('every public core op checks its options', () => {
   });
 
   for (const [name, entry] of Object.entries(classification)) {
-    if (entry === 'tensors only') continue;
     if ('misspelled' in entry) {
       const op = entry.op ?? name;
       it(`${name}: a misspelled key is an OptionError naming ${op}, the key and the allowed keys`, async () => {
@@ -158,13 +167,21 @@ describe('every public core op checks its options', () => {
     } else {
       it(`${name}: a positional setting of the wrong type is refused with the op and the argument named`, async () => {
         const error = await thrown(entry.positional);
-        expect(error).toBeInstanceOf(TapegradError);
+        expect(error).toBeInstanceOf(entry.errorClass ?? OptionError);
         expect((error as Error).message.startsWith(entry.error)).toBe(true);
       });
     }
   }
 
-  it('ops that take only tensors refuse something else by argument', () => {
+  it('ops without options still work as callbacks: map passes an index and the array, not options', () => {
+    expect([x].map(tg.zerosLike)[0].toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect([x].map(tg.neg)[0].toArray()).toEqual([[-1, -2, -3], [-4, -5, -6]]);
+    expect(() => asVariadic(tg.zerosLike)(x, 'float64')).toThrow('zerosLike: takes (x) and no options; got "float64" as argument 2');
+  });
+
+  it('ops without options take their arguments as before, and refuse a non-tensor by argument', () => {
+    expect(tg.add(x, 1).toArray()).toEqual([[2, 3, 4], [5, 6, 7]]);
+    expect(tg.scaleShift(x, tg.ones([3])).toArray()).toEqual(x.toArray());
     expect(() => tg.add(x, any('1'))).toThrow(OptionError);
     expect(() => tg.add(x, any('1'))).toThrow('add: b must be a Tensor or a number, got string');
     expect(() => tg.exp(any([1, 2]))).toThrow('exp: x must be a Tensor or a number, got an array (wrap it with tensor())');
