@@ -173,6 +173,13 @@ describe('every public core op checks its options', () => {
     }
   }
 
+  it('method sugar passes every argument on, so methods are checked as their functions are', () => {
+    expect(() => x.sum(any({ keepdims: true }))).toThrow('sum: unknown option "keepdims"; allowed: axis, keepDims');
+    expect(() => asVariadic(x.gelu).call(x, { approximate: 'tanh' })).toThrow('gelu: takes (x) and no options; got {"approximate":"tanh"} as argument 2');
+    expect(() => x.softmax(any({ dim: 0 }))).toThrow('softmax: unknown option "dim"; allowed: axis');
+    expect(x.softmax({ axis: 0 }).toArray()).toEqual(tg.softmax(x, 0).toArray());
+  });
+
   it('ops without options still work as callbacks: map passes an index and the array, not options', () => {
     expect([x].map(tg.zerosLike)[0].toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
     expect([x].map(tg.neg)[0].toArray()).toEqual([[-1, -2, -3], [-4, -5, -6]]);
