@@ -1,7 +1,7 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { type DType, type TypedArray, allocate, checkDType, convert, dtypeOfArray } from './dtype.js';
 import { OptionError, ShapeError, formatShape } from './errors.js';
-import { checkArgument, checkNoOptions, checkOptions, option } from './options.js';
+import { checkArgument, checkNoOptions, checkOptions, checkTensor, option } from './options.js';
 import { type Shape, checkShape, sizeOf } from './shape.js';
 import { type NestedArray, Tensor, contiguousData, fromData } from './tensor.js';
 
@@ -94,16 +94,19 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
 }
 
 export function zerosLike(x: Tensor): Tensor {
+  checkTensor('zerosLike', 'x', x);
   checkNoOptions('zerosLike', arguments, ['x']);
   return zeros(x.shape, x.dtype);
 }
 
 export function onesLike(x: Tensor): Tensor {
+  checkTensor('onesLike', 'x', x);
   checkNoOptions('onesLike', arguments, ['x']);
   return ones(x.shape, x.dtype);
 }
 
 export function fullLike(x: Tensor, value: number): Tensor {
+  checkTensor('fullLike', 'x', x);
   return filled('fullLike', x.shape, value, x.dtype);
 }
 

@@ -110,6 +110,12 @@ export function checkNoOptions(op: string, args: ArrayLike<unknown>, params: rea
   }
 }
 
+/** Checks a tensor argument: `sum([1, 2])` would otherwise read `.rank` off an array and return it. */
+export function checkTensor(op: string, name: string, value: unknown): void {
+  if (value instanceof Tensor) return;
+  throw new OptionError(`${op}: ${name} must be a Tensor; got ${describeValue(value)}${Array.isArray(value) ? ' (wrap it with tensor())' : ''}`);
+}
+
 /** Checks one positional argument: `concat: xs must be an array of tensors; got …`. */
 export function checkArgument<T>(op: string, name: string, value: unknown, type: OptionType<T>): T {
   if (!type.fits(value)) throw wrongType(op, name, type, value);

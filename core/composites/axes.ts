@@ -1,12 +1,13 @@
 import { OptionError, ShapeError, formatShape } from '../errors.js';
 import { reshape } from '../ops/reshape.js';
 import { transpose } from '../ops/transpose.js';
-import { type AxesOption, type AxisOption, axesOptionSpec, axisOptionSpec, checkAxisOrOptions } from '../options.js';
+import { type AxesOption, axesOptionSpec, type AxisOption, axisOptionSpec, checkAxisOrOptions, checkTensor } from '../options.js';
 import { normalizeAxes, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
 /** Inserts a size-1 axis at `axis` (a number or `{axis}`; −1 makes a new last axis). */
 export function expandDims(x: Tensor, axis: AxisOption): Tensor {
+  checkTensor('expandDims', 'x', x);
   const { axis: requested } = checkAxisOrOptions('expandDims', axis, axisOptionSpec);
   if (requested === undefined) throw new OptionError('expandDims: needs an axis, expandDims(x, axis)');
   const at = normalizeAxis('expandDims', requested, x.rank + 1);
@@ -18,6 +19,7 @@ export function expandDims(x: Tensor, axis: AxisOption): Tensor {
  * size 1), or all of them.
  */
 export function squeeze(x: Tensor, axis?: AxesOption): Tensor {
+  checkTensor('squeeze', 'x', x);
   const { axis: requested } = checkAxisOrOptions('squeeze', axis, axesOptionSpec);
   const axes = requested === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes('squeeze', requested, x.rank);
   axes.forEach((a) => {
@@ -31,6 +33,7 @@ export function squeeze(x: Tensor, axis?: AxesOption): Tensor {
  * another axis is swapped to the last and back.
  */
 export function alongAxis(op: string, lastAxisOp: (x: Tensor) => Tensor, x: Tensor, axis: number): Tensor {
+  checkTensor(op, 'x', x);
   const at = normalizeAxis(op, axis, x.rank);
   const last = x.rank - 1;
   if (at === last) return lastAxisOp(x);

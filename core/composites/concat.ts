@@ -1,7 +1,7 @@
 import { OptionError, ShapeError, formatShape } from '../errors.js';
 import { concat } from '../ops/concat.js';
 import { sliceAxis } from '../ops/slice.js';
-import { type AxisOption, axisOptionSpec, checkArgument, checkAxisOrOptions, checkTensorList, optionType } from '../options.js';
+import { type AxisOption, axisOptionSpec, checkArgument, checkAxisOrOptions, checkTensor, checkTensorList, optionType } from '../options.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { expandDims } from './axes.js';
@@ -29,6 +29,7 @@ const splitSections = optionType<number | readonly number[]>(
  * parts of the given sizes (an array): `split(x, [2, 1], 1)`.
  */
 export function split(x: Tensor, sections: number | readonly number[], axis?: AxisOption): Tensor[] {
+  checkTensor('split', 'x', x);
   checkArgument('split', 'sections', sections, splitSections);
   const { axis: requested = 0 } = checkAxisOrOptions('split', axis, axisOptionSpec);
   const at = normalizeAxis('split', requested, x.rank);

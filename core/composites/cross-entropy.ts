@@ -1,6 +1,6 @@
 import { OptionError } from '../errors.js';
 import { mul } from '../ops/binary.js';
-import { checkOptions, option } from '../options.js';
+import { checkOptions, checkTensor, option } from '../options.js';
 import { sum } from '../ops/reduce.js';
 import { neg } from '../ops/unary.js';
 import type { Tensor } from '../tensor.js';
@@ -20,6 +20,8 @@ export interface CrossEntropyOptions {
  * `options` is `{axis, reduction}`.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, options?: CrossEntropyOptions): Tensor {
+  checkTensor('crossEntropy', 'logits', logits);
+  checkTensor('crossEntropy', 'targets', targets);
   const { axis = -1, reduction = 'mean' } = checkOptions('crossEntropy', options, { axis: option.axis, reduction: option.string });
   const perRow = neg(sum(mul(targets, logSoftmax(logits, axis)), { axis }));
   if (reduction === 'none') return perRow;

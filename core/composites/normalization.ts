@@ -4,7 +4,7 @@ import { sum } from '../ops/reduce.js';
 import { scaleShift } from '../ops/scale-shift.js';
 import { standardize } from '../ops/standardize.js';
 import { sqrt, square } from '../ops/unary.js';
-import { checkArgument, checkAxisOrOptions, checkOptions, option } from '../options.js';
+import { checkArgument, checkAxisOrOptions, checkOptions, checkTensor, option } from '../options.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { alongAxis } from './axes.js';
@@ -51,6 +51,7 @@ const l2NormalizeOptionSpec = { axis: option.axis, eps: option.number };
  * `l2Normalize(x, {axis: 1, eps: 1e-6})` (defaults −1 and 1e-12).
  */
 export function l2Normalize(x: Tensor, options?: number | L2NormalizeOptions): Tensor {
+  checkTensor('l2Normalize', 'x', x);
   // eps was once a third argument; refuse it rather than drop it
   if (arguments.length > 2) throw new OptionError('l2Normalize: takes (x, axis) or (x, {axis, eps}); got a third argument');
   const { axis = -1, eps = 1e-12 } = checkAxisOrOptions('l2Normalize', options, l2NormalizeOptionSpec);

@@ -1,5 +1,5 @@
 import { type OpDef, apply } from '../op.js';
-import { type AxesOption, axesOptionSpec, checkAxisOrOptions } from '../options.js';
+import { type AxesOption, axesOptionSpec, checkAxisOrOptions, checkTensor } from '../options.js';
 import { normalizeAxes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
@@ -18,6 +18,7 @@ export const flipOp: OpDef<Attrs, {}, 'flip'> = {
 
 /** Reverses `x` along an axis, several (an array or `{axis}`), or all when omitted. */
 export function flip(x: Tensor, axis?: AxesOption): Tensor {
+  checkTensor('flip', 'x', x);
   const { axis: requested } = checkAxisOrOptions('flip', axis, axesOptionSpec);
   const axes = normalizeAxes('flip', requested, x.rank);
   if (axes.length === 0) return x;

@@ -2,7 +2,7 @@ import ndarray from 'ndarray';
 import { outputBuffer } from '../buffer-pool.js';
 import { OptionError, ShapeError, formatShape } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
-import { checkOptions, option } from '../options.js';
+import { checkOptions, checkTensor, option } from '../options.js';
 import { sizeOf } from '../shape.js';
 import { type Tensor, contiguousData, writeInto } from '../tensor.js';
 import { slice } from './slice.js';
@@ -49,6 +49,7 @@ const padOptionSpec = { low: option.integers, high: option.integers, interior: o
 
 /** Pads `x` with a constant; `options` is `{low, high, interior, value}`: `pad(x, {low: [0, 1], high: [0, 2]})`. */
 export function pad(x: Tensor, options: PadOptions): Tensor {
+  checkTensor('pad', 'x', x);
   const checked = checkOptions('pad', options, padOptionSpec);
   const read = (name: 'low' | 'high' | 'interior') => {
     const values = checked[name] ?? x.shape.map(() => 0);

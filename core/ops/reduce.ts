@@ -2,7 +2,7 @@ import { ShapeError, formatShape } from '../errors.js';
 import { wasmSum } from '../backend/wasm-elementwise/index.js';
 import type { HostKernel, KernelFunction, KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
-import { checkAxisOrOptions, option } from '../options.js';
+import { checkAxisOrOptions, checkTensor, option } from '../options.js';
 import { normalizeAxes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { div, mul } from './binary.js';
@@ -119,6 +119,7 @@ export const minOp = reduction<'min', Extremum>(
 
 /** Resolves a reduction's `ReduceOptions`, refusing unknown keys and wrong types in `op`'s name. */
 export function reduceAttrs(op: string, x: Tensor, options: unknown): Attrs {
+  checkTensor(op, 'x', x);
   const { axis, keepDims = false } = checkAxisOrOptions(op, options, reduceOptionSpec);
   return { axes: normalizeAxes(op, axis, x.rank), keepDims };
 }

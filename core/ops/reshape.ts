@@ -1,7 +1,7 @@
 import ndarray from 'ndarray';
 import { ShapeError, formatShape } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
-import { describeValue } from '../options.js';
+import { checkTensor, describeValue } from '../options.js';
 import { type Shape, sameShape, sizeOf } from '../shape.js';
 import { type Tensor, contiguousData } from '../tensor.js';
 
@@ -26,6 +26,7 @@ export const reshapeOp: OpDef<Attrs, Saved, 'reshape'> = {
 
 /** Reshapes `x`; one entry of `shape` may be −1 and is then inferred. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
+  checkTensor('reshape', 'x', x);
   const resolved = resolveShape(x, shape);
   if (sameShape(resolved, x.shape)) return x;
   return apply(reshapeOp, [x], { shape: resolved });

@@ -1,6 +1,6 @@
 import { OptionError, ShapeError, formatShape } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
-import { checkArgument, checkOptions, describeValue, option } from '../options.js';
+import { checkArgument, checkOptions, checkTensor, describeValue, option } from '../options.js';
 import { isPlainObject } from '../pytree.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -53,6 +53,7 @@ function checkAxisSlice(entry: unknown, d: number): AxisSlice {
  * Steps are positive; use `flip` to reverse.
  */
 export function slice(x: Tensor, axes: readonly (AxisSlice | null | undefined)[]): Tensor {
+  checkTensor('slice', 'x', x);
   if (!Array.isArray(axes)) throw new OptionError(`slice: axes must be an array of {start, stop, step} (one per axis); got ${describeValue(axes)}`);
   if (axes.length > x.rank) throw new ShapeError(`slice: ${axes.length} axis slices given for x of shape ${formatShape(x.shape)}`);
   const starts: number[] = [];
@@ -72,6 +73,7 @@ export function slice(x: Tensor, axes: readonly (AxisSlice | null | undefined)[]
 
 /** `sliceAxis(x, axis, start, stop, step)` slices one axis and keeps the others whole. */
 export function sliceAxis(x: Tensor, axis: number, start = 0, stop?: number, step = 1): Tensor {
+  checkTensor('sliceAxis', 'x', x);
   checkArgument('sliceAxis', 'axis', axis, option.axis);
   checkArgument('sliceAxis', 'start', start, option.integer);
   if (stop !== undefined) checkArgument('sliceAxis', 'stop', stop, option.integer);

@@ -195,6 +195,51 @@ describe('every public core op checks its options', () => {
   });
 });
 
+describe('a plain array where a tensor belongs is named, not read as one', () => {
+  const array = any([1, 2, 3]);
+  const cases: [string, string, () => unknown][] = [
+    ['sum', 'x', () => tg.sum(array)],
+    ['max', 'x', () => tg.max(array)],
+    ['min', 'x', () => tg.min(array)],
+    ['mean', 'x', () => tg.mean(array)],
+    ['variance', 'x', () => tg.variance(array)],
+    ['logsumexp', 'x', () => tg.logsumexp(array)],
+    ['softmax', 'x', () => tg.softmax(array)],
+    ['logSoftmax', 'x', () => tg.logSoftmax(array)],
+    ['layerNorm', 'x', () => tg.layerNorm(array)],
+    ['l2Normalize', 'x', () => tg.l2Normalize(array)],
+    ['crossEntropy', 'logits', () => tg.crossEntropy(array, x)],
+    ['crossEntropy', 'targets', () => tg.crossEntropy(x, array)],
+    ['reshape', 'x', () => tg.reshape(array, [3])],
+    ['transpose', 'x', () => tg.transpose(array)],
+    ['matrixTranspose', 'x', () => tg.matrixTranspose(array)],
+    ['broadcastTo', 'x', () => tg.broadcastTo(array, [2, 3])],
+    ['cast', 'x', () => tg.cast(array, 'float64')],
+    ['standardize', 'x', () => tg.standardize(array, 1e-5)],
+    ['scaleShift', 'scale', () => tg.scaleShift(x, array)],
+    ['matmul', 'b', () => tg.matmul(x, array)],
+    ['where', 'condition', () => tg.where(array, x, x)],
+    ['flip', 'x', () => tg.flip(array)],
+    ['pad', 'x', () => tg.pad(array, {})],
+    ['slice', 'x', () => tg.slice(array, [])],
+    ['sliceAxis', 'x', () => tg.sliceAxis(array, 0, 1)],
+    ['take', 'x', () => tg.take(array, int)],
+    ['scatterAdd', 'updates', () => tg.scatterAdd(array, int, 0, 2)],
+    ['expandDims', 'x', () => tg.expandDims(array, 0)],
+    ['squeeze', 'x', () => tg.squeeze(array)],
+    ['split', 'x', () => tg.split(array, 3)],
+    ['zerosLike', 'x', () => tg.zerosLike(array)],
+    ['onesLike', 'x', () => tg.onesLike(array)],
+    ['fullLike', 'x', () => tg.fullLike(array, 1)],
+  ];
+  for (const [op, argument, call] of cases) {
+    it(`${op} names its argument ${argument}`, () => {
+      expect(call).toThrow(OptionError);
+      expect(call).toThrow(`${op}: ${argument} must be a Tensor; got [1,2,3] (wrap it with tensor())`);
+    });
+  }
+});
+
 describe('wrong types are named with what is allowed', () => {
   const cases: [string, () => unknown, string][] = [
     ['keepDims', () => tg.sum(x, any({ axis: 1, keepDims: 1 })), 'sum: option keepDims must be true or false; got 1'],
