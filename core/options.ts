@@ -56,10 +56,11 @@ export type OptionsOf<Spec extends OptionSpec> = { -readonly [Key in keyof Spec]
  */
 export function checkOptions<Spec extends OptionSpec>(op: string, options: unknown, spec: Spec): OptionsOf<Spec> {
   if (options === undefined) return {};
-  const allowed = Object.keys(spec);
-  if (!isPlainObject(options)) throw new OptionError(`${op}: options must be an object {${allowed.join(', ')}}; got ${describeValue(options)}`);
-  checkKnownOptions(op, options, allowed);
-  for (const [key, value] of Object.entries(options)) {
+  if (!isPlainObject(options)) throw new OptionError(`${op}: options must be an object {${Object.keys(spec).join(', ')}}; got ${describeValue(options)}`);
+  // one pass, no allocation: this runs on every op call
+  for (const key in options) {
+    if (!Object.hasOwn(spec, key)) throw unknownOption(op, key, Object.keys(spec));
+    const value = options[key];
     if (value !== undefined && !spec[key].fits(value)) throw wrongType(op, `option ${key}`, spec[key], value);
   }
   return options as OptionsOf<Spec>;
@@ -91,7 +92,7 @@ export function checkAxisOrOptions<Spec extends OptionSpec & { readonly axis: Op
 /** Throws unless every key of `options` is in `allowed`. */
 export function checkKnownOptions(op: string, options: object, allowed: readonly string[]): void {
   for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new OptionError(`${op}: unknown option ${JSON.stringify(key)}; allowed: ${allowed.join(', ')}`);
+    if (!allowed.includes(key)) throw unknownOption(op, key, allowed);
   }
 }
 
@@ -145,6 +146,10 @@ export function checkInteger(op: string, name: string, value: unknown, min: numb
 export function checkRange(op: string, name: string, value: unknown, min: number, max: number, openTop = false): number {
   const inside = (v: unknown) => typeof v === 'number' && v >= min && (openTop ? v < max : v <= max);
   return checkArgument(op, `option ${name}`, value, optionType<number>(`a number in [${min}, ${max}${openTop ? ')' : ']'}`, inside));
+}
+
+function unknownOption(op: string, key: string, allowed: readonly string[]): OptionError {
+  return new OptionError(`${op}: unknown option ${JSON.stringify(key)}; allowed: ${allowed.join(', ')}`);
 }
 
 function wrongType(op: string, what: string, type: OptionType<unknown>, value: unknown): OptionError {
