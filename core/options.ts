@@ -117,7 +117,7 @@ export function checkTensor(op: string, name: string, value: unknown): void {
   throw new OptionError(`${op}: ${name} must be a Tensor; got ${describeValue(value)}${Array.isArray(value) ? ' (wrap it with tensor())' : ''}`);
 }
 
-/** Checks one positional argument: `concat: xs must be an array of tensors; got …`. */
+/** Checks one positional argument: `powScalar: exponent must be a number; got "2"`. */
 export function checkArgument<T>(op: string, name: string, value: unknown, type: OptionType<T>): T {
   if (!type.fits(value)) throw wrongType(op, name, type, value);
   return value as T;

@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
 import { OptionError, SafetensorsError, ShapeError, TapegradError, type Tensor } from '../../core/index.js';
@@ -133,8 +132,8 @@ async function thrown(call: () => unknown): Promise<unknown> {
 async function publicFunctionsOfCoreModules(): Promise<string[]> {
   const coreDirectory = new URL('../../core/', import.meta.url);
   const files = [
-    ...readdirSync(new URL('ops/', coreDirectory)).map((name) => `ops/${name}`),
-    ...readdirSync(new URL('composites/', coreDirectory)).map((name) => `composites/${name}`),
+    ...fs.readdirSync(new URL('ops/', coreDirectory)).map((name) => `ops/${name}`),
+    ...fs.readdirSync(new URL('composites/', coreDirectory)).map((name) => `composites/${name}`),
     'creation.ts',
     'random.ts',
     'io/safetensors.ts',
