@@ -12,7 +12,11 @@ export class ShapeError extends TapegradError {}
 /** Dtypes that do not fit an op; the message names the op and the dtypes. */
 export class DTypeError extends TapegradError {}
 
-/** An option outside its allowed values; the message names the option and what is allowed. */
+/**
+ * An option or argument of the wrong kind (an unknown key, a string for a number, a tensor where an
+ * array of tensors belongs) or outside its allowed values; the message names the op, the option and
+ * what is allowed.
+ */
 export class OptionError extends TapegradError {}
 
 /** A transform used against its contract (grad of a non-scalar, a cotangent of the wrong shape). */

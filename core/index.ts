@@ -7,6 +7,7 @@ import './tensor-methods.js';
 export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError, NonFiniteError } from './errors.js';
+export type { AxisOption, AxesOption } from './options.js';
 
 // constructors
 export { tensor, zeros, ones, full, scalar, zerosLike, onesLike, fullLike, arange, linspace, eye, fromNdarray, type TensorOptions } from './creation.js';
@@ -34,7 +35,7 @@ export type { OpName } from './ops/names.js';
 // composites
 export { mean, variance, logsumexp, type VarianceOptions } from './composites/statistics.js';
 export { softmax, logSoftmax } from './composites/softmax.js';
-export { layerNorm, l2Normalize, type LayerNormOptions } from './composites/normalization.js';
+export { layerNorm, l2Normalize, type LayerNormOptions, type L2NormalizeOptions } from './composites/normalization.js';
 export { standardize } from './ops/standardize.js';
 export { scaleShift } from './ops/scale-shift.js';
 export { crossEntropy, type CrossEntropyOptions } from './composites/cross-entropy.js';

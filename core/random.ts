@@ -20,6 +20,7 @@ import { apply } from './op.js';
 import { type Sampler, randomDrawOp } from './ops/random-draw.js';
 import { sliceAxis } from './ops/slice.js';
 import { DTypeError, OptionError, ShapeError, formatShape } from './errors.js';
+import { checkOptions, option } from './options.js';
 import { type Shape, sizeOf } from './shape.js';
 import { erfinv, normalCdf, normalQuantile } from './special.js';
 import { Tensor, fromData } from './tensor.js';
@@ -162,12 +163,13 @@ export interface UniformOptions {
  * bits of a 64-bit word (high word from the first half of the counters, low word from the second),
  * as JAX does; results are clamped so that rounding never reaches maxval nor falls below minval.
  */
-export function uniform(key: Key, shape: Shape, options: UniformOptions = {}): Tensor {
+export function uniform(key: Key, shape: Shape, options?: UniformOptions): Tensor {
   checkKey('uniform', key);
+  const checked = checkOptions('uniform', options, { dtype: option.string, minval: option.number, maxval: option.number });
   const size = checkShapeArgument('uniform', shape);
-  const dtype = floatDType('uniform', options.dtype ?? 'float32');
-  const minval = finite('uniform', 'minval', options.minval ?? 0);
-  const maxval = finite('uniform', 'maxval', options.maxval ?? 1);
+  const dtype = floatDType('uniform', checked.dtype ?? 'float32');
+  const minval = finite('uniform', 'minval', checked.minval ?? 0);
+  const maxval = finite('uniform', 'maxval', checked.maxval ?? 1);
   if (!(minval < maxval)) throw new OptionError(`uniform: minval must be less than maxval, got minval ${minval}, maxval ${maxval}`);
   const sample = uniformSampler('uniform', size, dtype, minval, maxval);
   return draw('uniform', key, shape, dtype, sample);
@@ -208,12 +210,13 @@ export interface NormalOptions {
  * Normal values by inverse CDF, as JAX does: u uniform in (−1, 1) (its lower end is the dtype's
  * successor of −1), then mean + std · √2 · erfinv(u), with erfinv evaluated in float64.
  */
-export function normal(key: Key, shape: Shape, options: NormalOptions = {}): Tensor {
+export function normal(key: Key, shape: Shape, options?: NormalOptions): Tensor {
   checkKey('normal', key);
+  const checked = checkOptions('normal', options, { dtype: option.string, mean: option.number, std: option.number });
   const size = checkShapeArgument('normal', shape);
-  const dtype = floatDType('normal', options.dtype ?? 'float32');
-  const mean = finite('normal', 'mean', options.mean ?? 0);
-  const std = finite('normal', 'std', options.std ?? 1);
+  const dtype = floatDType('normal', checked.dtype ?? 'float32');
+  const mean = finite('normal', 'mean', checked.mean ?? 0);
+  const std = finite('normal', 'std', checked.std ?? 1);
   if (std < 0) throw new OptionError(`normal: std must be >= 0, got ${std}`);
   const unitSampler = uniformSampler('normal', size, dtype, adjacentFloat(-1, 'above', dtype), 1);
   return draw('normal', key, shape, dtype, (k0, k1) => {
@@ -237,12 +240,13 @@ export interface TruncatedNormalOptions {
  * right of 0 is sampled as its mirror image and negated, so that Φ is evaluated where it is small
  * and keeps its relative precision. Results are clamped strictly inside the bounds.
  */
-export function truncatedNormal(key: Key, shape: Shape, options: TruncatedNormalOptions = {}): Tensor {
+export function truncatedNormal(key: Key, shape: Shape, options?: TruncatedNormalOptions): Tensor {
   checkKey('truncatedNormal', key);
+  const checked = checkOptions('truncatedNormal', options, { dtype: option.string, lower: option.number, upper: option.number });
   const size = checkShapeArgument('truncatedNormal', shape);
-  const dtype = floatDType('truncatedNormal', options.dtype ?? 'float32');
-  const lower = options.lower ?? -2;
-  const upper = options.upper ?? 2;
+  const dtype = floatDType('truncatedNormal', checked.dtype ?? 'float32');
+  const lower = checked.lower ?? -2;
+  const upper = checked.upper ?? 2;
   if (typeof lower !== 'number' || typeof upper !== 'number' || !(lower < upper) || lower === Infinity || upper === -Infinity) {
     throw new OptionError(`truncatedNormal: lower must be less than upper (numbers, lower < Infinity, upper > -Infinity), got lower ${String(lower)}, upper ${String(upper)}`);
   }
@@ -272,11 +276,12 @@ export interface BernoulliOptions {
 }
 
 /** 1 with probability p, else 0: word i gives 1 when it is below p · 2^32 (so P(1) is p within 2^−32). */
-export function bernoulli(key: Key, p: number, shape: Shape, options: BernoulliOptions = {}): Tensor {
+export function bernoulli(key: Key, p: number, shape: Shape, options?: BernoulliOptions): Tensor {
   checkKey('bernoulli', key);
+  const checked = checkOptions('bernoulli', options, { dtype: option.string });
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new OptionError(`bernoulli: p must be a number in [0, 1], got ${String(p)}`);
   const size = checkShapeArgument('bernoulli', shape);
-  const dtype = checkDType('bernoulli: dtype', options.dtype ?? 'float32');
+  const dtype = checkDType('bernoulli: dtype', checked.dtype ?? 'float32');
   const threshold = p * 2 ** 32;
   return draw('bernoulli', key, shape, dtype, (k0, k1) => {
     const bits = hashCounters(k0, k1, size);

@@ -59,6 +59,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape, names: [string, 
 /** Resolves negative axes and checks range and duplicates. `undefined` means every axis. */
 export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  if (typeof axes !== 'number' && !Array.isArray(axes)) throw new OptionError(`${op}: axes must be an integer or an array of integers, got ${JSON.stringify(axes) ?? String(axes)}`);
   const list = typeof axes === 'number' ? [axes] : [...axes];
   const out = list.map((a) => normalizeAxis(op, a, rank));
   if (new Set(out).size !== out.length) throw new OptionError(`${op}: axes ${JSON.stringify(list)} repeat an axis`);
@@ -66,13 +67,15 @@ export function normalizeAxes(op: string, axes: number | readonly number[] | und
 }
 
 export function normalizeAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
+  if (!Number.isInteger(axis)) throw new OptionError(`${op}: axis must be an integer, got ${typeof axis === 'number' ? axis : JSON.stringify(axis) ?? String(axis)}`);
+  if (axis < -rank || axis >= Math.max(rank, 1)) {
     throw new OptionError(`${op}: axis ${axis} is out of range for rank ${rank} (allowed ${-rank}..${rank - 1})`);
   }
   return axis < 0 ? axis + rank : axis;
 }
 
 export function checkShape(op: string, shape: Shape): void {
+  if (!Array.isArray(shape)) throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${JSON.stringify(shape) ?? String(shape)}`);
   if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new ShapeError(`${op}: shape ${formatShape(shape)} must hold non-negative integers`);
   }

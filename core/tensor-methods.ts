@@ -1,11 +1,12 @@
 /**
  * Method sugar: `x.add(y).sum()` calls the same functions as `sum(add(x, y))`. Nothing here computes;
- * each method forwards to the one definition of its op.
+ * each method forwards every argument it gets to the one definition of its op, so the op's checks see
+ * exactly what was passed (`x.gelu({approximate: 'tanh'})` is refused as `gelu(x, {...})` is).
  */
 import type { DType } from './dtype.js';
 import { concat } from './ops/concat.js';
 import { expandDims, squeeze } from './composites/axes.js';
-import { l2Normalize, layerNorm, type LayerNormOptions } from './composites/normalization.js';
+import { type L2NormalizeOptions, l2Normalize, layerNorm, type LayerNormOptions } from './composites/normalization.js';
 import { logSoftmax, softmax } from './composites/softmax.js';
 import { logsumexp, mean, variance, type VarianceOptions } from './composites/statistics.js';
 import * as binary from './ops/binary.js';
@@ -22,6 +23,7 @@ import { reshape } from './ops/reshape.js';
 import { type AxisSlice, slice } from './ops/slice.js';
 import { matrixTranspose, transpose } from './ops/transpose.js';
 import * as unary from './ops/unary.js';
+import { type AxesOption, type AxisOption, checkTensorList } from './options.js';
 import { Tensor } from './tensor.js';
 
 declare module './tensor.js' {
@@ -59,81 +61,81 @@ declare module './tensor.js' {
     mean(options?: ReduceOptions): Tensor;
     max(options?: ReduceOptions): Tensor;
     min(options?: ReduceOptions): Tensor;
-    variance(options?: VarianceOptions): Tensor;
+    variance(options?: number | readonly number[] | VarianceOptions): Tensor;
     logsumexp(options?: ReduceOptions): Tensor;
-    softmax(axis?: number): Tensor;
-    logSoftmax(axis?: number): Tensor;
+    softmax(axis?: AxisOption): Tensor;
+    logSoftmax(axis?: AxisOption): Tensor;
     layerNorm(weight?: Tensor, bias?: Tensor, options?: LayerNormOptions): Tensor;
-    l2Normalize(axis?: number, eps?: number): Tensor;
+    l2Normalize(options?: number | L2NormalizeOptions): Tensor;
     matmul(other: Tensor): Tensor;
     reshape(shape: readonly number[]): Tensor;
     transpose(perm?: readonly number[]): Tensor;
     matrixTranspose(): Tensor;
     broadcastTo(shape: readonly number[]): Tensor;
-    expandDims(axis: number): Tensor;
-    squeeze(axis?: number | readonly number[]): Tensor;
+    expandDims(axis: AxisOption): Tensor;
+    squeeze(axis?: AxesOption): Tensor;
     slice(axes: readonly (AxisSlice | null | undefined)[]): Tensor;
-    flip(axis?: number | readonly number[]): Tensor;
+    flip(axis?: AxesOption): Tensor;
     pad(options: PadOptions): Tensor;
-    take(indices: Tensor, axis?: number): Tensor;
-    concat(others: readonly Tensor[], axis?: number): Tensor;
+    take(indices: Tensor, axis?: AxisOption): Tensor;
+    concat(others: readonly Tensor[], axis?: AxisOption): Tensor;
     cast(dtype: DType): Tensor;
   }
 }
 
 const methods: Partial<{ [Name in keyof Tensor]: Tensor[Name] }> & ThisType<Tensor> = {
-  add(other) { return binary.add(this, other); },
-  sub(other) { return binary.sub(this, other); },
-  mul(other) { return binary.mul(this, other); },
-  div(other) { return binary.div(this, other); },
-  pow(other) { return binary.pow(this, other); },
-  maximum(other) { return binary.maximum(this, other); },
-  minimum(other) { return binary.minimum(this, other); },
-  greater(other) { return compare.greater(this, other); },
-  greaterEqual(other) { return compare.greaterEqual(this, other); },
-  less(other) { return compare.less(this, other); },
-  equal(other) { return compare.equal(this, other); },
-  neg() { return unary.neg(this); },
-  exp() { return unary.exp(this); },
-  log() { return unary.log(this); },
-  log1p() { return unary.log1p(this); },
-  sqrt() { return unary.sqrt(this); },
-  rsqrt() { return unary.rsqrt(this); },
-  square() { return unary.square(this); },
-  abs() { return unary.abs(this); },
-  sign() { return unary.sign(this); },
-  tanh() { return unary.tanh(this); },
-  sigmoid() { return unary.sigmoid(this); },
-  relu() { return unary.relu(this); },
-  erf() { return unary.erf(this); },
-  gelu() { return unary.gelu(this); },
-  sin() { return unary.sin(this); },
-  cos() { return unary.cos(this); },
-  reciprocal() { return unary.reciprocal(this); },
-  powScalar(exponent) { return unary.powScalar(this, exponent); },
-  sum(options) { return sum(this, options); },
-  mean(options) { return mean(this, options); },
-  max(options) { return max(this, options); },
-  min(options) { return min(this, options); },
-  variance(options) { return variance(this, options); },
-  logsumexp(options) { return logsumexp(this, options); },
-  softmax(axis) { return softmax(this, axis); },
-  logSoftmax(axis) { return logSoftmax(this, axis); },
-  layerNorm(weight, bias, options) { return layerNorm(this, weight, bias, options); },
-  l2Normalize(axis, eps) { return l2Normalize(this, axis, eps); },
-  matmul(other) { return matmul(this, other); },
-  reshape(shape) { return reshape(this, shape); },
-  transpose(perm) { return transpose(this, perm); },
-  matrixTranspose() { return matrixTranspose(this); },
-  broadcastTo(shape) { return broadcastTo(this, shape); },
-  expandDims(axis) { return expandDims(this, axis); },
-  squeeze(axis) { return squeeze(this, axis); },
-  slice(axes) { return slice(this, axes); },
-  flip(axis) { return flip(this, axis); },
-  pad(options) { return pad(this, options); },
-  take(indices, axis) { return take(this, indices, axis); },
-  concat(others, axis) { return concat([this, ...others], axis); },
-  cast(dtype) { return cast(this, dtype); },
+  add(...args) { return binary.add(this, ...args); },
+  sub(...args) { return binary.sub(this, ...args); },
+  mul(...args) { return binary.mul(this, ...args); },
+  div(...args) { return binary.div(this, ...args); },
+  pow(...args) { return binary.pow(this, ...args); },
+  maximum(...args) { return binary.maximum(this, ...args); },
+  minimum(...args) { return binary.minimum(this, ...args); },
+  greater(...args) { return compare.greater(this, ...args); },
+  greaterEqual(...args) { return compare.greaterEqual(this, ...args); },
+  less(...args) { return compare.less(this, ...args); },
+  equal(...args) { return compare.equal(this, ...args); },
+  neg(...args) { return unary.neg(this, ...args); },
+  exp(...args) { return unary.exp(this, ...args); },
+  log(...args) { return unary.log(this, ...args); },
+  log1p(...args) { return unary.log1p(this, ...args); },
+  sqrt(...args) { return unary.sqrt(this, ...args); },
+  rsqrt(...args) { return unary.rsqrt(this, ...args); },
+  square(...args) { return unary.square(this, ...args); },
+  abs(...args) { return unary.abs(this, ...args); },
+  sign(...args) { return unary.sign(this, ...args); },
+  tanh(...args) { return unary.tanh(this, ...args); },
+  sigmoid(...args) { return unary.sigmoid(this, ...args); },
+  relu(...args) { return unary.relu(this, ...args); },
+  erf(...args) { return unary.erf(this, ...args); },
+  gelu(...args) { return unary.gelu(this, ...args); },
+  sin(...args) { return unary.sin(this, ...args); },
+  cos(...args) { return unary.cos(this, ...args); },
+  reciprocal(...args) { return unary.reciprocal(this, ...args); },
+  powScalar(...args) { return unary.powScalar(this, ...args); },
+  sum(...args) { return sum(this, ...args); },
+  mean(...args) { return mean(this, ...args); },
+  max(...args) { return max(this, ...args); },
+  min(...args) { return min(this, ...args); },
+  variance(...args) { return variance(this, ...args); },
+  logsumexp(...args) { return logsumexp(this, ...args); },
+  softmax(...args) { return softmax(this, ...args); },
+  logSoftmax(...args) { return logSoftmax(this, ...args); },
+  layerNorm(...args) { return layerNorm(this, ...args); },
+  l2Normalize(...args) { return l2Normalize(this, ...args); },
+  matmul(...args) { return matmul(this, ...args); },
+  reshape(...args) { return reshape(this, ...args); },
+  transpose(...args) { return transpose(this, ...args); },
+  matrixTranspose(...args) { return matrixTranspose(this, ...args); },
+  broadcastTo(...args) { return broadcastTo(this, ...args); },
+  expandDims(...args) { return expandDims(this, ...args); },
+  squeeze(...args) { return squeeze(this, ...args); },
+  slice(...args) { return slice(this, ...args); },
+  flip(...args) { return flip(this, ...args); },
+  pad(...args) { return pad(this, ...args); },
+  take(...args) { return take(this, ...args); },
+  concat(others, axis) { return concat([this, ...checkTensorList('concat', others)], axis); },
+  cast(...args) { return cast(this, ...args); },
 };
 
 Object.assign(Tensor.prototype, methods);

@@ -95,7 +95,7 @@ const isSingleLinear = (params: MlpParams | LinearParams): params is LinearParam
 export function dinoHead(params: DinoHeadParams, x: Tensor, options: DinoHeadOptions = {}): Tensor {
   if (x.rank !== 2) throw new ShapeError(`dinoHead: argument x must be [B, inDim], got shape [${x.shape.join(', ')}]`);
   const hidden = isSingleLinear(params.mlp) ? linear(params.mlp, x, { name: 'mlp' }) : mlp(params.mlp, x, { name: 'mlp' });
-  const bottleneck = l2Normalize(hidden, -1, 1e-12);
+  const bottleneck = l2Normalize(hidden, { axis: -1, eps: 1e-12 });
   const frozen = options.normLastLayer ?? true;
   const lastLayer = frozen ? { ...params.last_layer, weight_g: stopGradient(params.last_layer.weight_g) } : params.last_layer;
   return matmul(bottleneck, matrixTranspose(weightNormWeight(lastLayer)));

@@ -16,6 +16,7 @@ import { type BlockNorm, type BlockParams, block, initBlock } from '../nn/block.
 import { type DecoderBlocksParams, decoderBlocks, initDecoderBlocks } from '../nn/decoder-blocks.js';
 import { torchDefaultBias, xavierUniform } from '../nn/init.js';
 import { type LinearParams, initLinear, linear } from '../nn/linear.js';
+import { checkKnownOptions } from '../nn/options.js';
 import { patchEmbed } from '../nn/vit.js';
 import { sincosPositionTable } from './relative-position.js';
 
@@ -52,8 +53,7 @@ export const siameseimBaseConfig: SiameseimConfig = Object.freeze({
 
 /** A complete config from overrides of the ViT-B/16 one; checks the widths and the grid. */
 export function siameseimConfig(overrides: Partial<SiameseimConfig> = {}): SiameseimConfig {
-  const unknown = Object.keys(overrides).filter((k) => !(k in siameseimBaseConfig));
-  if (unknown.length > 0) throw new OptionError(`siameseimConfig: unknown option ${JSON.stringify(unknown[0])}; allowed: ${Object.keys(siameseimBaseConfig).join(', ')}`);
+  checkKnownOptions('siameseimConfig', overrides, Object.keys(siameseimBaseConfig));
   const config = { ...siameseimBaseConfig, ...overrides };
   if (config.imgSize % config.patchSize !== 0) throw new OptionError(`siameseimConfig: imgSize ${config.imgSize} must be a multiple of patchSize ${config.patchSize}`);
   for (const [name, width] of [['embedDim', config.embedDim], ['decoderEmbedDim', config.decoderEmbedDim]] as const) {

@@ -1,5 +1,6 @@
 import { OptionError } from '../errors.js';
 import { mul } from '../ops/binary.js';
+import { checkOptions, checkTensor, option } from '../options.js';
 import { sum } from '../ops/reduce.js';
 import { neg } from '../ops/unary.js';
 import type { Tensor } from '../tensor.js';
@@ -14,11 +15,14 @@ export interface CrossEntropyOptions {
 }
 
 /**
- * Cross-entropy with soft targets: −Σ targets · log softmax(logits) along the class axis.
- * `logits` and `targets` have the same shape (targets are probabilities; one-hot rows give the usual loss).
+ * Cross-entropy with soft targets: −Σ targets · log softmax(logits) along the class axis. `logits`
+ * and `targets` have the same shape (targets are probabilities; one-hot rows give the usual loss);
+ * `options` is `{axis, reduction}`.
  */
-export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
-  const { axis = -1, reduction = 'mean' } = options;
+export function crossEntropy(logits: Tensor, targets: Tensor, options?: CrossEntropyOptions): Tensor {
+  checkTensor('crossEntropy', 'logits', logits);
+  checkTensor('crossEntropy', 'targets', targets);
+  const { axis = -1, reduction = 'mean' } = checkOptions('crossEntropy', options, { axis: option.axis, reduction: option.string });
   const perRow = neg(sum(mul(targets, logSoftmax(logits, axis)), { axis }));
   if (reduction === 'none') return perRow;
   if (reduction === 'sum') return sum(perRow);

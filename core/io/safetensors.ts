@@ -4,6 +4,7 @@ import * as fsPromises from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { type DType, type TypedArray, allocate } from '../dtype.js';
 import { TapegradError, formatShape } from '../errors.js';
+import { checkOptions, option } from '../options.js';
 import { type PyTree, flattenNamed, isPlainObject, treeFlatten, treeUnflatten, unflattenNamed } from '../pytree.js';
 import { Tensor, fromData } from '../tensor.js';
 
@@ -283,9 +284,11 @@ function writeLittleEndian(out: Uint8Array, at: number, data: TypedArray): numbe
 /**
  * Flattens `tree` with dotted names (`blocks.0.norm1.weight`) and writes it atomically: a temp file
  * in the same directory, fsynced, then renamed over `path`, so a crash never leaves half a checkpoint.
+ * Every leaf must be a Tensor (a key set to `undefined` counts as absent); a number, string or other
+ * value is refused with its path, since the file could not give it back. Strings go in `metadata`.
  */
 export async function saveSafetensors(path: string, tree: unknown, metadata?: Record<string, string>): Promise<void> {
-  const bytes = encodeSafetensors(namedForSave(tree), metadata);
+  const bytes = encodeSafetensors(namedForSave('saveSafetensors', tree), metadata);
   const temporary = temporaryPath(path);
   try {
     const handle = await fsPromises.open(temporary, 'wx');
@@ -308,7 +311,7 @@ export async function saveSafetensors(path: string, tree: unknown, metadata?: Re
 
 /** The synchronous `saveSafetensors`. */
 export function saveSafetensorsSync(path: string, tree: unknown, metadata?: Record<string, string>): void {
-  const bytes = encodeSafetensors(namedForSave(tree), metadata);
+  const bytes = encodeSafetensors(namedForSave('saveSafetensorsSync', tree), metadata);
   const temporary = temporaryPath(path);
   try {
     const descriptor = fs.openSync(temporary, 'wx');
@@ -339,22 +342,43 @@ function temporaryPath(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
 }
 
-function namedForSave(tree: unknown): Record<string, Tensor> {
-  if (tree instanceof Tensor) throw new SafetensorsError('saveSafetensors: give an object or array of tensors; a bare tensor has no name');
+function namedForSave(caller: string, tree: unknown): Record<string, Tensor> {
+  if (tree instanceof Tensor) throw new SafetensorsError(`${caller}: give an object or array of tensors; a bare tensor has no name`);
+  if (!Array.isArray(tree) && !isPlainObject(tree)) throw new SafetensorsError(`${caller}: tree must be an object or array of tensors, got ${describe(tree)}`);
+  checkTensorLeaves(caller, tree);
   const duplicate = firstDuplicate(leafNames(tree));
-  if (duplicate !== undefined) throw new SafetensorsError(`saveSafetensors: two leaves of the tree are both named ${quote(duplicate)}`);
+  if (duplicate !== undefined) throw new SafetensorsError(`${caller}: two leaves of the tree are both named ${quote(duplicate)}`);
   return flattenNamed(tree);
 }
 
+/** Refuses a leaf the file cannot hold, naming its dotted path: silently dropping it would lose it on load. */
+function checkTensorLeaves(caller: string, tree: unknown): void {
+  const walk = (node: unknown, name: string): void => {
+    const child = (key: string) => (name === '' ? key : `${name}.${key}`);
+    if (node instanceof Tensor || node === undefined) return;
+    if (Array.isArray(node)) node.forEach((value, i) => walk(value, child(String(i))));
+    else if (isPlainObject(node)) for (const key of Object.keys(node)) walk(node[key], child(key));
+    else {
+      throw new SafetensorsError(
+        `${caller}: the leaf ${quote(name)} is ${describe(node)}, not a Tensor; a safetensors file holds only tensors (store numbers and strings as strings in the metadata argument, or as tensors)`,
+      );
+    }
+  };
+  walk(tree, '');
+}
+
+const loadOptionSpec = { like: option.anything, strict: option.boolean };
+
 /** Reads a file written by `saveSafetensors` or any safetensors writer; see `loadSafetensorsSync`. */
-export async function loadSafetensors(path: string, options: LoadSafetensorsOptions = {}): Promise<LoadedSafetensors> {
+export async function loadSafetensors(path: string, options?: LoadSafetensorsOptions): Promise<LoadedSafetensors> {
+  const checked = checkOptions('loadSafetensors', options, loadOptionSpec);
   let bytes: Uint8Array;
   try {
     bytes = await fsPromises.readFile(path);
   } catch (error) {
     throw readError('loadSafetensors', path, error);
   }
-  return fromFileBytes(bytes, `loadSafetensors(${path})`, options);
+  return fromFileBytes(bytes, `loadSafetensors(${path})`, checked);
 }
 
 /**
@@ -363,14 +387,15 @@ export async function loadSafetensors(path: string, options: LoadSafetensorsOpti
  * and `tree` has the target's structure; `strict` (default true) makes missing or unexpected names
  * an error, and otherwise missing names keep the target's tensors.
  */
-export function loadSafetensorsSync(path: string, options: LoadSafetensorsOptions = {}): LoadedSafetensors {
+export function loadSafetensorsSync(path: string, options?: LoadSafetensorsOptions): LoadedSafetensors {
+  const checked = checkOptions('loadSafetensorsSync', options, loadOptionSpec);
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(path);
   } catch (error) {
     throw readError('loadSafetensorsSync', path, error);
   }
-  return fromFileBytes(bytes, `loadSafetensorsSync(${path})`, options);
+  return fromFileBytes(bytes, `loadSafetensorsSync(${path})`, checked);
 }
 
 function readError(caller: string, path: string, error: unknown): SafetensorsError {

@@ -2,6 +2,7 @@ import ndarray from 'ndarray';
 import { type BinaryKernelName, wasmBinary } from '../backend/wasm-elementwise/index.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { checkNoOptions } from '../options.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastTo, repeatingWindow } from './broadcast.js';
@@ -105,7 +106,11 @@ export function broadcastOperands(op: string, a: TensorLike, b: TensorLike): [Te
   return [broadcastTo(ta, shape), broadcastTo(tb, shape)];
 }
 
-const binary = (op: OpDef<{}, any, any>) => (a: TensorLike, b: TensorLike): Tensor => apply(op, broadcastOperands(op.name, a, b), {});
+const binary = (op: OpDef<{}, any, any>) =>
+  function (a: TensorLike, b: TensorLike): Tensor {
+    checkNoOptions(op.name, arguments, ['a', 'b']);
+    return apply(op, broadcastOperands(op.name, a, b), {});
+  };
 
 export const add = binary(addOp);
 export const sub = binary(subOp);

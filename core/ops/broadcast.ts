@@ -1,6 +1,7 @@
 import ndarray, { type NdArray } from 'ndarray';
 import type { TypedArray } from '../dtype.js';
 import { ShapeError, formatShape } from '../errors.js';
+import { checkTensor } from '../options.js';
 import { type OpDef, apply } from '../op.js';
 import { type Shape, checkShape, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -59,6 +60,8 @@ export function repeatingWindow(view: NdArray<TypedArray>): TypedArray | null {
 
 /** Broadcasts `x` to `shape` (NumPy rules) as a view. Returns `x` itself when the shape already matches. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  checkTensor('broadcastTo', 'x', x);
+  checkShape('broadcastTo', shape);
   if (sameShape(x.shape, shape)) return x;
   return apply(broadcastToOp, [x], { shape: [...shape] });
 }

@@ -1,6 +1,7 @@
 import { type DType, checkDType, isFloat } from '../dtype.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { checkTensor } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
 type Attrs = { dtype: DType };
@@ -18,6 +19,7 @@ export const castOp: OpDef<Attrs, Saved, 'cast'> = {
 };
 
 export function cast(x: Tensor, dtype: DType): Tensor {
+  checkTensor('cast', 'x', x);
   const target = checkDType('cast: dtype', dtype);
   if (target === x.dtype) return x;
   return apply(castOp, [x], { dtype: target });

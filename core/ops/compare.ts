@@ -1,5 +1,6 @@
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { checkNoOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastOperands } from './binary.js';
 import { elementwiseOp } from './elementwise.js';
@@ -18,7 +19,11 @@ export const greaterEqualOp = comparison('greaterEqual', function (a, b) { if (a
 export const lessOp = comparison('less', function (a, b) { if (a[this.thread.x] < b[this.thread.x]) { return 1.0; } return 0.0; });
 export const equalOp = comparison('equal', function (a, b) { if (a[this.thread.x] === b[this.thread.x]) { return 1.0; } return 0.0; });
 
-const compare = (op: OpDef<{}, any, any>) => (a: TensorLike, b: TensorLike): Tensor => apply(op, broadcastOperands(op.name, a, b), {});
+const compare = (op: OpDef<{}, any, any>) =>
+  function (a: TensorLike, b: TensorLike): Tensor {
+    checkNoOptions(op.name, arguments, ['a', 'b']);
+    return apply(op, broadcastOperands(op.name, a, b), {});
+  };
 
 export const greater = compare(greaterOp);
 export const greaterEqual = compare(greaterEqualOp);

@@ -3,6 +3,7 @@ import { outputBuffer } from '../buffer-pool.js';
 import { sameDType } from '../dtype.js';
 import { OptionError, ShapeError, formatShape } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
+import { type AxisOption, axisOptionSpec, checkAxisOrOptions, checkTensorList } from '../options.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import { type Tensor, contiguousData } from '../tensor.js';
 import { sliceAxis } from './slice.js';
@@ -51,10 +52,15 @@ export const concatOp: OpDef<Attrs, Saved, 'concat'> = {
   },
 };
 
-/** Joins tensors along an existing axis (default 0); they must agree on every other axis. */
-export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+/**
+ * Joins an array of tensors along an existing axis (default 0; a number or `{axis}`):
+ * `concat([a, b], 1)`. They must agree on every other axis.
+ */
+export function concat(xs: readonly Tensor[], axis?: AxisOption): Tensor {
+  checkTensorList('concat', xs);
+  const { axis: requested = 0 } = checkAxisOrOptions('concat', axis, axisOptionSpec);
   if (xs.length === 0) throw new OptionError('concat: needs at least one tensor');
-  const at = normalizeAxis('concat', axis, xs[0].rank);
+  const at = normalizeAxis('concat', requested, xs[0].rank);
   if (xs.length === 1) return xs[0];
   return apply(concatOp, xs, { axis: at });
 }

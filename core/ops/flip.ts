@@ -1,4 +1,5 @@
 import { type OpDef, apply } from '../op.js';
+import { type AxesOption, axesOptionSpec, checkAxisOrOptions, checkTensor } from '../options.js';
 import { normalizeAxes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
@@ -15,9 +16,11 @@ export const flipOp: OpDef<Attrs, {}, 'flip'> = {
   vjp: (ct, _saved, { axes }) => [flip(ct, axes)],
 };
 
-/** Reverses `x` along `axis` (one axis, several, or all when omitted). */
-export function flip(x: Tensor, axis?: number | readonly number[]): Tensor {
-  const axes = normalizeAxes('flip', axis, x.rank);
+/** Reverses `x` along an axis, several (an array or `{axis}`), or all when omitted. */
+export function flip(x: Tensor, axis?: AxesOption): Tensor {
+  checkTensor('flip', 'x', x);
+  const { axis: requested } = checkAxisOrOptions('flip', axis, axesOptionSpec);
+  const axes = normalizeAxes('flip', requested, x.rank);
   if (axes.length === 0) return x;
   return apply(flipOp, [x], { axes });
 }

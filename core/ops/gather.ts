@@ -2,6 +2,7 @@ import ndarray from 'ndarray';
 import { DTypeError, OptionError, ShapeError, formatShape } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { type AxisOption, axisOptionSpec, checkArgument, checkAxisOrOptions, checkTensor, option } from '../options.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
@@ -87,13 +88,19 @@ export const scatterAddOp: OpDef<ScatterAttrs, { indices: Tensor }, 'scatterAdd'
   vjp: (ct, { indices }, { axis }) => [take(ct, indices, axis), null],
 };
 
-/** Gathers slices of `x` along `axis` (default 0) at int32 `indices` of any shape. */
-export function take(x: Tensor, indices: Tensor, axis = 0): Tensor {
-  return apply(takeOp, [x, indices], { axis: normalizeAxis('take', axis, x.rank) });
+/** Gathers slices of `x` along an axis (default 0; a number or `{axis}`) at int32 `indices` of any shape. */
+export function take(x: Tensor, indices: Tensor, axis?: AxisOption): Tensor {
+  checkTensor('take', 'x', x);
+  checkArgument('take', 'indices', indices, option.tensor);
+  const { axis: requested = 0 } = checkAxisOrOptions('take', axis, axisOptionSpec);
+  return apply(takeOp, [x, indices], { axis: normalizeAxis('take', requested, x.rank) });
 }
 
 /** Adds the slices of `updates` into zeros of length `size` along `axis`, at int32 `indices`. */
 export function scatterAdd(updates: Tensor, indices: Tensor, axis: number, size: number): Tensor {
+  checkTensor('scatterAdd', 'updates', updates);
+  checkArgument('scatterAdd', 'indices', indices, option.tensor);
+  checkArgument('scatterAdd', 'axis', axis, option.axis);
   if (indices.dtype !== 'int32') throw new DTypeError(`scatterAdd: indices must be int32, got ${indices.dtype}`);
   const resolved = normalizeAxis('scatterAdd', axis, updates.rank);
   const expected = updates.shape.slice(resolved, resolved + indices.rank);

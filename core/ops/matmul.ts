@@ -3,6 +3,7 @@ import { sameDType } from '../dtype.js';
 import { wasmMatmul, wasmMatmulAvailable } from '../backend/wasm-matmul/index.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { checkNoOptions, checkTensor } from '../options.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastTo } from './broadcast.js';
@@ -46,6 +47,9 @@ export const matmulOp: OpDef<{}, Saved, 'matmul'> = {
 
 /** Matrix product with NumPy batch broadcasting; both operands need rank ≥ 2. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor('matmul', 'a', a);
+  checkTensor('matmul', 'b', b);
+  checkNoOptions('matmul', arguments, ['a', 'b']);
   if (a.rank < 2 || b.rank < 2) {
     throw new ShapeError(`matmul: a and b need rank ≥ 2, got a ${formatShape(a.shape)} and b ${formatShape(b.shape)}; use reshape to add an axis`);
   }

@@ -1,6 +1,6 @@
 import { scalar } from '../creation.js';
 import type { DType } from '../dtype.js';
-import { TapegradError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
 /** A tensor, or a plain number that takes the dtype of the tensor it meets. */
@@ -9,7 +9,7 @@ export type TensorLike = Tensor | number;
 export function asTensor(op: string, arg: string, value: TensorLike, dtype: DType = 'float32'): Tensor {
   if (value instanceof Tensor) return value;
   if (typeof value === 'number') return scalar(value, dtype);
-  throw new TapegradError(`${op}: ${arg} must be a Tensor or a number, got ${describe(value)}`);
+  throw new OptionError(`${op}: ${arg} must be a Tensor or a number, got ${describe(value)}`);
 }
 
 /** Two operands, with a number taking the other operand's dtype. */

@@ -2,6 +2,7 @@ import ndarray from 'ndarray';
 import { outputBuffer } from '../buffer-pool.js';
 import { OptionError, ShapeError, formatShape } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
+import { checkOptions, checkTensor, option } from '../options.js';
 import { sizeOf } from '../shape.js';
 import { type Tensor, contiguousData, writeInto } from '../tensor.js';
 import { slice } from './slice.js';
@@ -44,16 +45,20 @@ export interface PadOptions {
   readonly value?: number;
 }
 
-/** Pads `x` with a constant; `pad(x, {low: [0, 1], high: [0, 2]})`. */
+const padOptionSpec = { low: option.integers, high: option.integers, interior: option.integers, value: option.number };
+
+/** Pads `x` with a constant; `options` is `{low, high, interior, value}`: `pad(x, {low: [0, 1], high: [0, 2]})`. */
 export function pad(x: Tensor, options: PadOptions): Tensor {
+  checkTensor('pad', 'x', x);
+  const checked = checkOptions('pad', options, padOptionSpec);
   const read = (name: 'low' | 'high' | 'interior') => {
-    const values = options[name] ?? x.shape.map(() => 0);
+    const values = checked[name] ?? x.shape.map(() => 0);
     if (values.length !== x.rank || values.some((v) => !Number.isInteger(v) || v < 0)) {
       throw new OptionError(`pad: ${name} must list ${x.rank} non-negative integers (one per axis of x ${formatShape(x.shape)}), got ${JSON.stringify(values)}`);
     }
     return values;
   };
-  const attrs = { low: read('low'), high: read('high'), interior: read('interior'), value: options.value ?? 0 };
+  const attrs = { low: read('low'), high: read('high'), interior: read('interior'), value: checked.value ?? 0 };
   if ([...attrs.low, ...attrs.high, ...attrs.interior].every((v) => v === 0)) return x;
   if (x.rank === 0) throw new ShapeError('pad: x has rank 0; nothing to pad');
   return apply(padOp, [x], attrs);

@@ -1,7 +1,8 @@
-import { OptionError, ShapeError, formatShape } from '../errors.js';
+import { ShapeError, formatShape } from '../errors.js';
 import { wasmSum } from '../backend/wasm-elementwise/index.js';
 import type { HostKernel, KernelFunction, KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { checkAxisOrOptions, checkTensor, option } from '../options.js';
 import { normalizeAxes, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { div, mul } from './binary.js';
@@ -12,8 +13,13 @@ import { reshape } from './reshape.js';
 /** Axes are resolved (non-negative, sorted, distinct). */
 type Attrs = { axes: readonly number[]; keepDims: boolean };
 
-/** `sum(x)`, `sum(x, -1)`, `sum(x, [0, 2])` or `sum(x, {axis: -1, keepDims: true})`. */
+/**
+ * `sum(x)`, `sum(x, -1)`, `sum(x, [0, 2])` or `sum(x, {axis: -1, keepDims: true})`: the axes alone,
+ * or an options object with exactly these keys (checked at run time).
+ */
 export type ReduceOptions = number | readonly number[] | { readonly axis?: number | readonly number[]; readonly keepDims?: boolean };
+
+export const reduceOptionSpec = { axis: option.axes, keepDims: option.boolean };
 
 /** The input's shape with reduced axes set to 1: the cotangent broadcasts back from it. */
 const keptShape = (shape: readonly number[], axes: readonly number[]) => shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -111,10 +117,10 @@ export const minOp = reduction<'min', Extremum>(
   extremumVjp,
 );
 
-export function reduceAttrs(op: string, x: Tensor, options: ReduceOptions | undefined): Attrs {
-  const { axis, keepDims = false } =
-    typeof options === 'number' || Array.isArray(options) ? { axis: options as number | number[] } : ((options ?? {}) as { axis?: number | readonly number[]; keepDims?: boolean });
-  if (typeof keepDims !== 'boolean') throw new OptionError(`${op}: keepDims must be true or false, got ${JSON.stringify(keepDims)}`);
+/** Resolves a reduction's `ReduceOptions`, refusing unknown keys and wrong types in `op`'s name. */
+export function reduceAttrs(op: string, x: Tensor, options: unknown): Attrs {
+  checkTensor(op, 'x', x);
+  const { axis, keepDims = false } = checkAxisOrOptions(op, options, reduceOptionSpec);
   return { axes: normalizeAxes(op, axis, x.rank), keepDims };
 }
 
@@ -124,7 +130,7 @@ const reduce = (op: OpDef<Attrs, any, any>) => (x: Tensor, options?: ReduceOptio
   return apply(op, [x], attrs);
 };
 
-/** Sum over the given axes (all by default). */
+/** Sum over the given axes (all by default); `options` is an axis, an array of axes or `{axis, keepDims}`. */
 export const sum = reduce(sumOp);
 /** Maximum over the given axes; ties share the gradient equally. */
 export const max = reduce(maxOp);

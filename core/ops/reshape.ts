@@ -1,6 +1,7 @@
 import ndarray from 'ndarray';
 import { ShapeError, formatShape } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
+import { checkTensor, describeValue } from '../options.js';
 import { type Shape, sameShape, sizeOf } from '../shape.js';
 import { type Tensor, contiguousData } from '../tensor.js';
 
@@ -25,12 +26,14 @@ export const reshapeOp: OpDef<Attrs, Saved, 'reshape'> = {
 
 /** Reshapes `x`; one entry of `shape` may be −1 and is then inferred. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
+  checkTensor('reshape', 'x', x);
   const resolved = resolveShape(x, shape);
   if (sameShape(resolved, x.shape)) return x;
   return apply(reshapeOp, [x], { shape: resolved });
 }
 
 function resolveShape(x: Tensor, shape: Shape): number[] {
+  if (!Array.isArray(shape)) throw new ShapeError(`reshape: shape must be an array of integers (at most one -1); got ${describeValue(shape)}`);
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw new ShapeError(`reshape: shape ${formatShape(shape)} has more than one -1`);
   if (shape.some((d) => !Number.isInteger(d) || d < -1)) throw new ShapeError(`reshape: shape ${formatShape(shape)} must hold non-negative integers (and at most one -1)`);

@@ -9,6 +9,7 @@ import { sameDType } from '../dtype.js';
 import { ShapeError, formatShape } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { checkNoOptions, checkTensor } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { mul } from './binary.js';
 import { sum } from './reduce.js';
@@ -62,5 +63,9 @@ export const scaleShiftOp: OpDef<{}, Saved, 'scaleShift'> = {
 
 /** x·scale + shift (shift optional) with `scale`, `shift` of shape [d] applied to every row of x [..., d]. */
 export function scaleShift(x: Tensor, scale: Tensor, shift?: Tensor): Tensor {
+  checkTensor('scaleShift', 'x', x);
+  checkTensor('scaleShift', 'scale', scale);
+  if (shift !== undefined) checkTensor('scaleShift', 'shift', shift);
+  checkNoOptions('scaleShift', arguments, ['x', 'scale', 'shift?']);
   return apply(scaleShiftOp, shift ? [x, scale, shift] : [x, scale], {});
 }

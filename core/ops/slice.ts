@@ -1,5 +1,7 @@
 import { OptionError, ShapeError, formatShape } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
+import { checkArgument, checkOptions, checkTensor, describeValue, option } from '../options.js';
+import { isPlainObject } from '../pytree.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { pad } from './pad.js';
@@ -34,17 +36,31 @@ export interface AxisSlice {
   readonly step?: number;
 }
 
+const axisSliceSpec = { start: option.integer, stop: option.integer, step: option.integer };
+
+/** One entry of a slice spec: null or `{start, stop, step}` with integers, nothing else. */
+function checkAxisSlice(entry: unknown, d: number): AxisSlice {
+  if (entry === null || entry === undefined) return {};
+  if (!isPlainObject(entry)) {
+    throw new OptionError(`slice: axes[${d}] must be {start, stop, step} or null; got ${describeValue(entry)} (one object per axis: slice(x, [{start: 0, stop: 1}]))`);
+  }
+  return checkOptions(`slice: axes[${d}]`, entry, axisSliceSpec);
+}
+
 /**
- * `slice(x, [{start: 1}, {stop: -1, step: 2}])` slices axis by axis like `x[1:, :-1:2]`.
- * Missing trailing axes are kept whole. Steps are positive; use `flip` to reverse.
+ * `slice(x, [{start: 1}, {stop: -1, step: 2}])` slices axis by axis like `x[1:, :-1:2]`: an array with
+ * one `{start, stop, step}` (or null, the whole axis) per axis. Missing trailing axes are kept whole.
+ * Steps are positive; use `flip` to reverse.
  */
 export function slice(x: Tensor, axes: readonly (AxisSlice | null | undefined)[]): Tensor {
+  checkTensor('slice', 'x', x);
+  if (!Array.isArray(axes)) throw new OptionError(`slice: axes must be an array of {start, stop, step} (one per axis); got ${describeValue(axes)}`);
   if (axes.length > x.rank) throw new ShapeError(`slice: ${axes.length} axis slices given for x of shape ${formatShape(x.shape)}`);
   const starts: number[] = [];
   const stops: number[] = [];
   const steps: number[] = [];
   x.shape.forEach((n, d) => {
-    const { start = 0, stop = n, step = 1 } = axes[d] ?? {};
+    const { start = 0, stop = n, step = 1 } = checkAxisSlice(axes[d], d);
     if (!Number.isInteger(step) || step < 1) throw new OptionError(`slice: step on axis ${d} must be a positive integer, got ${step}; use flip to reverse`);
     const clamp = (i: number) => Math.min(n, Math.max(0, i < 0 ? i + n : i));
     starts.push(clamp(start));
@@ -57,6 +73,11 @@ export function slice(x: Tensor, axes: readonly (AxisSlice | null | undefined)[]
 
 /** `sliceAxis(x, axis, start, stop, step)` slices one axis and keeps the others whole. */
 export function sliceAxis(x: Tensor, axis: number, start = 0, stop?: number, step = 1): Tensor {
+  checkTensor('sliceAxis', 'x', x);
+  checkArgument('sliceAxis', 'axis', axis, option.axis);
+  checkArgument('sliceAxis', 'start', start, option.integer);
+  if (stop !== undefined) checkArgument('sliceAxis', 'stop', stop, option.integer);
+  checkArgument('sliceAxis', 'step', step, option.integer);
   const resolved = normalizeAxis('sliceAxis', axis, x.rank);
   const axes: (AxisSlice | null)[] = x.shape.map(() => null);
   axes[resolved] = { start, stop, step };

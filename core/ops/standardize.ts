@@ -8,6 +8,7 @@
 import { wasmRowStandardize } from '../backend/wasm-elementwise/index.js';
 import { requireFloat } from '../dtype.js';
 import { OptionError, ShapeError } from '../errors.js';
+import { checkTensor } from '../options.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
 import type { Tensor } from '../tensor.js';
@@ -67,6 +68,7 @@ export const standardizeOp: OpDef<Attrs, Saved, 'standardize'> = {
 
 /** (x − mean)/√(var + eps) over the last axis (biased variance); x needs rank ≥ 1. */
 export function standardize(x: Tensor, eps: number): Tensor {
+  checkTensor('standardize', 'x', x);
   if (!(typeof eps === 'number' && eps >= 0)) throw new OptionError(`standardize: option eps must be a number ≥ 0, got ${String(eps)}`);
   return apply(standardizeOp, [x], { eps });
 }

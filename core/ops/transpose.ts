@@ -1,5 +1,6 @@
 import { OptionError } from '../errors.js';
 import { type OpDef, apply } from '../op.js';
+import { checkArgument, checkNoOptions, checkTensor, option } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
 type Attrs = { perm: readonly number[] };
@@ -23,6 +24,8 @@ export function inversePermutation(perm: readonly number[]): number[] {
 
 /** Permutes the axes of `x`; without `perm`, reverses them (as NumPy and JAX do). */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  checkTensor('transpose', 'x', x);
+  if (perm !== undefined) checkArgument('transpose', 'perm', perm, option.integers);
   const order = perm ?? Array.from({ length: x.rank }, (_, i) => x.rank - 1 - i);
   const sorted = [...order].map((p) => (p < 0 ? p + x.rank : p)).sort((a, b) => a - b);
   if (order.length !== x.rank || !sorted.every((p, i) => p === i)) {
@@ -35,6 +38,8 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 
 /** Swaps the last two axes: the matrix transpose of a batch of matrices. */
 export function matrixTranspose(x: Tensor): Tensor {
+  checkTensor('matrixTranspose', 'x', x);
+  checkNoOptions('matrixTranspose', arguments, ['x']);
   if (x.rank < 2) throw new OptionError(`matrixTranspose: x needs rank ≥ 2, got rank ${x.rank}`);
   const perm = Array.from({ length: x.rank }, (_, i) => i);
   [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1], perm[x.rank - 2]];

@@ -1,6 +1,7 @@
 import { wasmElementwise } from '../backend/wasm-elementwise/index.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { checkArgument, checkNoOptions, option } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, mul, sub } from './binary.js';
 import { greater } from './compare.js';
@@ -180,7 +181,11 @@ export const powScalarOp = elementwiseOp<'powScalar', { exponent: number }, X>({
   vjp: (ct, { x }, { exponent }) => [mul(ct, mul(powScalar(x, exponent - 1), exponent))],
 });
 
-const unary = (op: OpDef<{}, any, any>) => (x: TensorLike): Tensor => apply(op, [asTensor(op.name, 'x', x)], {});
+const unary = (op: OpDef<{}, any, any>) =>
+  function (x: TensorLike): Tensor {
+    checkNoOptions(op.name, arguments, ['x']);
+    return apply(op, [asTensor(op.name, 'x', x)], {});
+  };
 
 export const neg = unary(negOp);
 export const exp = unary(expOp);
@@ -204,5 +209,7 @@ export const reciprocal = unary(reciprocalOp);
 
 /** xᵖ for a constant exponent p. */
 export function powScalar(x: TensorLike, exponent: number): Tensor {
+  checkNoOptions('powScalar', arguments, ['x', 'exponent']);
+  checkArgument('powScalar', 'exponent', exponent, option.number);
   return apply(powScalarOp, [asTensor('powScalar', 'x', x)], { exponent });
 }

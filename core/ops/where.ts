@@ -2,6 +2,7 @@ import { zerosLike } from '../creation.js';
 import { sameDType } from '../dtype.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
+import { checkNoOptions, checkTensor } from '../options.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { broadcastTo } from './broadcast.js';
@@ -35,6 +36,8 @@ export const whereOp: OpDef<{}, Saved, 'where'> = {
 };
 
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  checkTensor('where', 'condition', condition);
+  checkNoOptions('where', arguments, ['condition', 'a', 'b']);
   const dtype = a instanceof Object ? (a as Tensor).dtype : b instanceof Object ? (b as Tensor).dtype : 'float32';
   const ta = asTensor('where', 'a', a, dtype);
   const tb = asTensor('where', 'b', b, dtype);

@@ -41,7 +41,7 @@ describe('option errors', () => {
   });
 
   it('an unknown option is named with the allowed ones', () => {
-    expect(() => vitSmall({ embed_dim: 8 } as any)).toThrow(/vitSmall: unknown option "embed_dim"; allowed options: imgSize, patchSize, .*embedDim/);
+    expect(() => vitSmall({ embed_dim: 8 } as any)).toThrow(/vitSmall: unknown option "embed_dim"; allowed: imgSize, patchSize, .*embedDim/);
   });
 
   it('numbers out of range name the option', () => {
