@@ -50,6 +50,9 @@ export { customVjp, type CustomVjpRule } from './transforms/custom-vjp.js';
 export { checkGrads, type CheckGradsOptions, type CheckMode } from './transforms/check-grads.js';
 export { printTape } from './transforms/print-tape.js';
 export { jit, type JitOptions } from './transforms/jit.js';
+export { vmap, type VmapOptions } from './transforms/vmap.js';
+export type { AxisSpec } from './transforms/vmap-axes.js';
+export { jacfwd, jacrev, hessian, type JacobianOptions } from './transforms/jacobians.js';
 
 // pytrees
 export { type PyTree, type TreeDef, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';
