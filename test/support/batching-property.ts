@@ -16,12 +16,12 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** Whether vmap agreed with the loop; throws only where vmap or f does. */
 function agrees({ f, example }: BatchCase, size: number, choices: readonly number[], outChoice: number, negative: boolean): boolean {
   const examples = range(size).map(example);
-  const axes = examples[0].map((arg, i): number | null => {
+  const axes: (number | null)[] = examples[0].map((arg, i): number | null => {
     if (choices[i] < 0) return null;
     const axis = choices[i] % (arg.rank + 1);
     return negative ? axis - (arg.rank + 1) : axis;
   });
-  if (axes.every((a) => a === null)) axes[0] = 0;
+  if (!axes.some((a) => a !== null)) axes[0] = 0;
   const argsOf = (b: number) => examples[0].map((arg, i) => (axes[i] === null ? arg : examples[b][i]));
   const batched = examples[0].map((arg, i) => (axes[i] === null ? arg : tg.stack(examples.map((e) => e[i]), axes[i]!)));
   const results = range(size).map((b) => f(...argsOf(b)));
