@@ -1,8 +1,8 @@
 /**
  * Per-example gradients of a small MLP (784 → 128 → 10, ReLU, cross-entropy), batch 64, float32 on
  * the default backend: a JavaScript loop of `grad` over the examples (then stacked) against one
- * `vmap(grad(loss), {inAxes: [null, 0, 0]})` call, and that call under `jit`. Medians of 9 timed
- * runs after 2 warm-ups, min and max beside; the three results are checked to agree first.
+ * `vmap(grad(loss), {inAxes: [null, 0, 0]})` call, and that call under `jit`. Medians of 9 rounds
+ * after 2 warm-ups (each round runs every variant once, in turn), min and max beside; the three results are checked to agree first.
  * Run with `npx tsx bench/per-example-grads.ts [--batch 64] [--runs 9]`. Not a test.
  */
 import { loadavg } from 'node:os';
@@ -50,14 +50,21 @@ const compiled = (): Mlp => jitted(params, xs, targets) as Mlp;
 /** Reads every leaf, so the timing includes the work of an asynchronous device. */
 const settle = (tree: Mlp) => tg.treeLeaves(tree).forEach((leaf) => leaf.dataSync());
 
-function time(run: () => Mlp): { median: number; min: number; max: number } {
-  for (let i = 0; i < 2; i++) settle(run());
-  const times = Array.from({ length: runs }, () => {
-    const start = performance.now();
-    settle(run());
-    return performance.now() - start;
-  }).sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
+/** Runs every variant once per round, in turn, so load that drifts over the run falls on all of them alike. */
+function timeInterleaved(variants: readonly (() => Mlp)[]): { median: number; min: number; max: number }[] {
+  for (let i = 0; i < 2; i++) variants.forEach((run) => settle(run()));
+  const times = variants.map((): number[] => []);
+  for (let round = 0; round < runs; round++) {
+    variants.forEach((run, v) => {
+      const start = performance.now();
+      settle(run());
+      times[v].push(performance.now() - start);
+    });
+  }
+  return times.map((list) => {
+    const sorted = [...list].sort((a, b) => a - b);
+    return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
+  });
 }
 
 const reference = loop();
@@ -71,7 +78,8 @@ console.log(`per-example gradients, MLP ${inputs}-${hidden}-${classes}, batch ${
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (a shared machine inflates all rows alike; compare ratios)`);
 console.log(`max |difference| from the loop: vmap ${worst(batched()).toExponential(2)}, jit(vmap) ${worst(compiled()).toExponential(2)}`);
 const rows: [string, () => Mlp][] = [['JS loop of grad', loop], ['vmap(grad)', batched], ['jit(vmap(grad))', compiled]];
-const timings = rows.map(([label, run]) => [label, time(run)] as const);
+const measured = timeInterleaved(rows.map(([, run]) => run));
+const timings = rows.map(([label], i) => [label, measured[i]] as const);
 const base = timings[0][1].median;
 console.log(`${'variant'.padEnd(18)} ${'median ms'.padStart(10)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'speed-up'.padStart(9)}`);
 for (const [label, t] of timings) {
