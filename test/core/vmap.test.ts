@@ -152,6 +152,21 @@ describe('vmap', () => {
   );
 
   it(
+    'sees through closures: work on a closed-over tensor, done once while tracing, stays linked for grad and jit',
+    onReference(() => {
+      const xs = randomTensor([2, 3], 55);
+      const mapped = (p: Tensor) => tg.vmap((x: Tensor) => tg.sum(tg.tanh(tg.mul(tg.exp(p), x))))(xs);
+      const loop = (p: Tensor) => tg.stack(range(2).map((b) => tg.sum(tg.tanh(tg.mul(tg.exp(p), exampleOf(xs, b))))));
+      const w = randomTensor([3], 56);
+      close(tg.grad((p: Tensor) => tg.sum(mapped(p)))(w), tg.grad((p: Tensor) => tg.sum(loop(p)))(w));
+      // exp(p) does not depend on the examples: vmap computes it once while tracing, and jit must still see it
+      const jitted = tg.jit(mapped);
+      jitted(w);
+      close(jitted(tg.mul(w, 2)), loop(tg.mul(w, 2)));
+    }),
+  );
+
+  it(
     'composes with itself: vmap(vmap(f)) equals a double loop',
     onReference(() => {
       const f = (x: Tensor, y: Tensor) => tg.sum(tg.mul(x, y), { axis: -1 });
