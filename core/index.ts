@@ -52,6 +52,9 @@ export { checkGrads, type CheckGradsOptions, type CheckMode } from './transforms
 export { printTape } from './transforms/print-tape.js';
 export { jit, type JitOptions } from './transforms/jit.js';
 export { setDebugNans, debugNans } from './debug-nans.js';
+export { vmap, type VmapOptions } from './transforms/vmap.js';
+export type { AxisSpec } from './transforms/vmap-axes.js';
+export { jacfwd, jacrev, hessian, type JacobianOptions } from './transforms/jacobians.js';
 
 // pytrees
 export { type PyTree, type TreeDef, type MapLeaves, type TreeMapped, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';

@@ -67,7 +67,7 @@ export class Tensor {
   /** The values as NumPy prints an array, with dtype and shape (`core/tensor-format.ts`). */
   toString(): string {
     // under jit, a value computed from the arguments does not exist yet: say so rather than throw
-    if (isTracedValue(this)) return `Tensor(<traced by jit>, dtype=${this.dtype}, shape=${formatShape(this.shape)})`;
+    if (isTracedValue(this)) return `Tensor(<traced>, dtype=${this.dtype}, shape=${formatShape(this.shape)})`;
     return formatTensor(this.storage, this.dtype);
   }
 

@@ -88,8 +88,8 @@ function checkOrder(f: (...args: any[]) => unknown, args: unknown[], settings: S
   }
 }
 
-/** (f(x + εv) − f(x − εv)) / 2ε for each output leaf, as float64 arrays. */
-function centralDifference(f: (...args: any[]) => unknown, args: unknown[], direction: unknown[], eps: number): Float64Array[] {
+/** (f(x + εv) − f(x − εv)) / 2ε for each output leaf, as float64 arrays (tests of jacobians use it too). */
+export function centralDifference(f: (...args: any[]) => unknown, args: unknown[], direction: unknown[], eps: number): Float64Array[] {
   const [leaves, def] = treeFlatten(args);
   const [directionLeaves] = treeFlatten(direction);
   const shifted = (sign: number) => {

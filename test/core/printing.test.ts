@@ -57,6 +57,6 @@ describe('printing tensors', () => {
       return x;
     });
     f(tg.ones([2]));
-    expect(printed).toEqual(['Tensor(<traced by jit>, dtype=float32, shape=[2])']);
+    expect(printed).toEqual(['Tensor(<traced>, dtype=float32, shape=[2])']);
   });
 });
