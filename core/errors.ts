@@ -24,3 +24,6 @@ export class GradientCheckError extends TapegradError {}
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/** A backend that cannot start on this machine; the message says why and what would make it start. */
+export class BackendError extends TapegradError {}

@@ -2,19 +2,23 @@ import { OptionError } from '../errors.js';
 import type { Backend, BackendInfo } from './backend.js';
 import { GpujsBackend, type GpuMode, gpuModes, modeSupport } from './gpujs.js';
 import { ReferenceBackend } from './reference.js';
+import { WebgpuBackend } from './webgpu/index.js';
 
 export type { Backend, BackendInfo } from './backend.js';
 
-/** `reference`, `gpujs` (best gpu.js mode), or a gpu.js mode by name. */
-export type BackendChoice = 'reference' | 'gpujs' | GpuMode;
-export const backendChoices: readonly BackendChoice[] = ['reference', 'gpujs', ...gpuModes];
+/** `reference`, `gpujs` (best gpu.js mode), a gpu.js mode by name, or `webgpu` (gpu.js kernels on a WebGPU adapter). */
+export type BackendChoice = 'reference' | 'gpujs' | GpuMode | 'webgpu';
+export const backendChoices: readonly BackendChoice[] = ['reference', 'gpujs', ...gpuModes, 'webgpu'];
 
 const reference = new ReferenceBackend();
 const gpujsByMode = new Map<string, GpujsBackend>();
+let webgpu: WebgpuBackend | undefined;
 let current: Backend | undefined;
 
+/** Throws a `BackendError` with its reason when no WebGPU adapter answers: never a silent fall back. */
 function create(choice: BackendChoice): Backend {
   if (choice === 'reference') return reference;
+  if (choice === 'webgpu') return (webgpu ??= new WebgpuBackend());
   const mode = choice === 'gpujs' ? 'auto' : choice;
   let backend = gpujsByMode.get(mode);
   if (!backend) {
@@ -26,9 +30,7 @@ function create(choice: BackendChoice): Backend {
 
 function checkChoice(source: string, value: string): BackendChoice {
   if ((backendChoices as readonly string[]).includes(value)) return value as BackendChoice;
-  // asked for by name often enough to deserve its own answer
-  const note = value === 'webgpu' ? ' (WebGPU is not wired in yet: gpu.js runs it asynchronously and tapegrad\'s ops are synchronous; see the README, Backends)' : '';
-  throw new OptionError(`${source}: unknown backend ${JSON.stringify(value)}${note}; allowed: ${backendChoices.join(', ')}`);
+  throw new OptionError(`${source}: unknown backend ${JSON.stringify(value)}; allowed: ${backendChoices.join(', ')}`);
 }
 
 /** The backend ops run on: `setBackend`'s choice, else `TAPEGRAD_BACKEND`, else `gpujs`. */
