@@ -6,7 +6,7 @@ import './tensor-methods.js';
 
 export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
-export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError } from './errors.js';
+export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError, BackendError } from './errors.js';
 
 // constructors
 export { tensor, zeros, ones, full, scalar, zerosLike, onesLike, fullLike, arange, linspace, eye, fromNdarray, type TensorOptions } from './creation.js';
@@ -55,7 +55,7 @@ export { jit, type JitOptions } from './transforms/jit.js';
 export { type PyTree, type TreeDef, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';
 
 // backends
-export { setBackend, backendInfo, withBackend, availableGpuModes, type BackendChoice, type BackendInfo } from './backend/index.js';
+export { setBackend, backendInfo, withBackend, availableGpuModes, webgpuSupport, swiftShaderManifest, type BackendChoice, type BackendInfo } from './backend/index.js';
 
 // explicit PRNG keys and checkpoints
 export { random, type Key } from './random.js';

@@ -1,8 +1,10 @@
-import { OptionError } from '../errors.js';
+import { BackendError, OptionError } from '../errors.js';
 import type { Backend, BackendInfo } from './backend.js';
 import { GpujsBackend, type GpuMode, gpuModes, modeSupport } from './gpujs.js';
 import { ReferenceBackend } from './reference.js';
 import { WebgpuBackend } from './webgpu/index.js';
+
+export { swiftShaderManifest } from './webgpu/index.js';
 
 export type { Backend, BackendInfo } from './backend.js';
 
@@ -61,4 +63,15 @@ export function withBackend<T>(choice: BackendChoice, fn: () => T): T {
 /** The gpu.js modes this machine can run, best first; asking costs nothing and warns about nothing. */
 export function availableGpuModes(): GpuMode[] {
   return gpuModes.filter((mode) => modeSupport(mode) === null);
+}
+
+/** Why the `webgpu` backend cannot start here (the `BackendError` that `setBackend('webgpu')` would throw), or null when it starts. */
+export function webgpuSupport(): string | null {
+  try {
+    create('webgpu');
+    return null;
+  } catch (error) {
+    if (error instanceof BackendError) return error.message;
+    throw error;
+  }
 }

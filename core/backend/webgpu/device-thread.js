@@ -56,6 +56,10 @@ function forget(ids) {
   }
 }
 
+// the main thread is blocked waiting: any failure must become a reply, or it waits until it times out
+process.on('uncaughtException', (error) => reply({ ok: false, error: `device thread: ${error?.message ?? error}` }));
+process.on('unhandledRejection', (error) => reply({ ok: false, error: `device thread: ${error?.message ?? error}` }));
+
 parentPort.on('message', async (message) => {
   try {
     if (message.kind === 'start') reply({ ok: true, value: await start() });

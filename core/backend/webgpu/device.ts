@@ -35,6 +35,8 @@ export class DeviceThread {
     this.worker = new threads.Worker(new URL('./device-thread.js', import.meta.url), {
       workerData: { flag: this.flag.buffer, replies: port2 },
       transferList: [port2],
+      // plain JavaScript over installed packages: the parent's loader flags (tsx, vitest, `-e`) would only get in the way
+      execArgv: [],
     });
     // an idle device thread must not keep the process alive
     this.worker.unref();
