@@ -61,6 +61,20 @@ describe.skipIf(webgpuMissing !== null)('the webgpu backend', () => {
     (await y.array() as number[][]).forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i][j], 4)));
   });
 
+  // the drawn shapes of kernels.test.ts fit in one 32×32 tile; these cross tile edges in every direction
+  it('the WGSL matmul matches the reference backend across tiles, edges and batches', () => {
+    for (const [batch, m, k, n] of [[1, 70, 45, 33], [3, 33, 64, 65], [2, 1, 100, 31]]) {
+      const a = tg.random.normal(tg.random.key(m), [batch, m, k], { dtype: 'float32' });
+      const b = tg.random.normal(tg.random.key(n), [batch, k, n], { dtype: 'float32' });
+      const actual = tg.withBackend('webgpu', () => tg.matmul(a, b)).dataSync();
+      const expected = tg.withBackend('reference', () => tg.matmul(a, b)).dataSync();
+      expect(actual.length).toBe(batch * m * n);
+      expected.forEach((e, i) => {
+        if (!(Math.abs(actual[i] - e) <= 1e-4 + 1e-4 * Math.abs(e))) expect.fail(`[${batch},${m},${k},${n}] element ${i}: ${actual[i]} on webgpu, ${e} on reference`);
+      });
+    }
+  });
+
   it('float64 tensors run on the reference backend, as backendInfo says', () => {
     const x = tg.tensor([1, 2, 3], { dtype: 'float64' });
     const y = tg.withBackend('webgpu', () => tg.exp(x));

@@ -15,6 +15,7 @@ function reply(message, transfer = []) {
 }
 
 let gpu = null;
+let WebGPUContext = null;
 const kernels = new Map();
 const helpers = new Set();
 
@@ -28,8 +29,9 @@ async function start() {
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error('navigator.gpu.requestAdapter() answered null: no WebGPU adapter on this machine');
   const info = adapter.info ?? {};
-  const { GPU } = (await import('gpu.js')).default ?? (await import('gpu.js'));
-  gpu = new GPU({ mode: 'webgpu' });
+  const gpujs = (await import('gpu.js')).default ?? (await import('gpu.js'));
+  gpu = new gpujs.GPU({ mode: 'webgpu' });
+  WebGPUContext = gpujs.WebGPUContext;
   return { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' };
 }
 
@@ -49,6 +51,51 @@ async function run({ id, source, helperSources, constants, args, size }) {
   return out.length === size ? out : out.slice(0, size);
 }
 
+// USAGE and MAP_MODE values are fixed by the WebGPU spec
+const STORAGE = 0x0080, UNIFORM = 0x0040, COPY_SRC = 0x0004, COPY_DST = 0x0008, MAP_READ = 0x0001;
+const pipelines = new Map();
+
+/** One dispatch of a hand-written WGSL kernel (wgsl-kernels.ts) on gpu.js's device: upload, run, read back. */
+async function runWgsl({ source, uniforms, workgroups, args, size }) {
+  const { device } = await WebGPUContext.acquire();
+  let pipeline = pipelines.get(source);
+  if (!pipeline) {
+    const module = device.createShaderModule({ code: source });
+    pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    pipelines.set(source, pipeline);
+  }
+  const made = [];
+  const buffer = (bytes, usage) => {
+    const created = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+    made.push(created);
+    return created;
+  };
+  const uniform = buffer(uniforms.length * 4, UNIFORM | COPY_DST);
+  device.queue.writeBuffer(uniform, 0, new Uint32Array(uniforms));
+  const inputs = args.map((values) => {
+    const input = buffer(values.byteLength, STORAGE | COPY_DST);
+    device.queue.writeBuffer(input, 0, values);
+    return input;
+  });
+  const output = buffer(size * 4, STORAGE | COPY_SRC);
+  const staging = buffer(size * 4, MAP_READ | COPY_DST);
+  const entries = [uniform, ...inputs, output].map((resource, binding) => ({ binding, resource: { buffer: resource } }));
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(...workgroups);
+  pass.end();
+  encoder.copyBufferToBuffer(output, 0, staging, 0, size * 4);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(1);
+  const out = new Float32Array(staging.getMappedRange(0, size * 4).slice(0));
+  staging.unmap();
+  for (const created of made) created.destroy();
+  return out;
+}
+
 function forget(ids) {
   for (const id of ids) {
     kernels.get(id)?.destroy?.();
@@ -66,6 +113,14 @@ parentPort.on('message', async (message) => {
     else if (message.kind === 'run') {
       const out = await run(message);
       reply({ ok: true, value: out }, [out.buffer]);
+    } else if (message.kind === 'wgsl') {
+      const out = await runWgsl(message);
+      reply({ ok: true, value: out }, [out.buffer]);
+    } else if (message.kind === 'close') {
+      // Dawn polls for events while a device lives; terminating the thread mid-poll aborts the process
+      gpu?.destroy?.();
+      await WebGPUContext?.destroy();
+      reply({ ok: true, value: null });
     } else if (message.kind === 'forget') {
       forget(message.ids);
       reply({ ok: true, value: null });

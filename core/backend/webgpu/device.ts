@@ -10,8 +10,8 @@ export interface AdapterInfo {
 
 type Reply = { ok: true; value: any } | { ok: false; error: string };
 
-/** How long the main thread waits for one reply before it calls the device stuck (SwiftShader compiles slowly). */
-const replyTimeoutMs = 120_000;
+/** How long the main thread waits for one reply before it calls the device stuck (a large matmul on SwiftShader takes minutes). */
+const replyTimeoutMs = 600_000;
 
 /**
  * The WebGPU device, run in a worker thread and called synchronously.
@@ -27,6 +27,7 @@ export class DeviceThread {
   private readonly worker: WorkerThreads.Worker;
   private readonly replies: WorkerThreads.MessagePort;
   private readonly threads: typeof WorkerThreads;
+  private closed = false;
 
   constructor(threads: typeof WorkerThreads) {
     this.threads = threads;
@@ -38,17 +39,18 @@ export class DeviceThread {
       // plain JavaScript over installed packages: the parent's loader flags (tsx, vitest, `-e`) would only get in the way
       execArgv: [],
     });
-    // an idle device thread must not keep the process alive
+    // an idle device thread must not keep the process alive, and it lets go of the device before the process ends
     this.worker.unref();
     this.replies.unref();
+    process.once('exit', () => this.close());
   }
 
   /** Sends one request and blocks until its reply; throws the device thread's error text. */
-  call(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): any {
+  call(message: Record<string, unknown>, timeoutMs = replyTimeoutMs): any {
     Atomics.store(this.flag, 0, 0);
-    this.worker.postMessage(message, transfer);
-    if (Atomics.wait(this.flag, 0, 0, replyTimeoutMs) === 'timed-out') {
-      throw new Error(`no reply from the WebGPU device thread within ${replyTimeoutMs / 1000} s`);
+    this.worker.postMessage(message);
+    if (Atomics.wait(this.flag, 0, 0, timeoutMs) === 'timed-out') {
+      throw new Error(`no reply from the WebGPU device thread within ${timeoutMs / 1000} s`);
     }
     const received = this.threads.receiveMessageOnPort(this.replies);
     if (!received) throw new Error('the WebGPU device thread woke the main thread without a reply');
@@ -57,7 +59,15 @@ export class DeviceThread {
     return reply.value;
   }
 
+  /** Destroys the device (Dawn aborts the process if its thread ends while a device lives), then ends the thread. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.call({ kind: 'close' }, 5_000);
+    } catch {
+      // a device thread that cannot answer has nothing left to destroy
+    }
     void this.worker.terminate();
   }
 }

@@ -4,6 +4,7 @@ import type { KernelCall } from '../../kernel.js';
 import type { Backend, BackendInfo } from '../backend.js';
 import { ReferenceBackend } from '../reference.js';
 import { type AdapterInfo, DeviceThread, nodeWorkerThreads } from './device.js';
+import { wgslKernels } from './wgsl-kernels.js';
 
 /** Debian's chromium package ships SwiftShader, a Vulkan driver on the CPU that Dawn accepts. */
 export const swiftShaderManifest = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -51,13 +52,19 @@ export class WebgpuBackend implements Backend {
     if (call.size === 0) return allocate('float32', 0);
     // a storage buffer cannot be empty; such a kernel never reads it, so any backend gives the same answer
     if (call.args.some((a) => a.length === 0)) return this.reference.run(call);
+    const args = call.args.map((a) => (a instanceof Float32Array ? a : Float32Array.from(a)));
+    const wgsl = wgslKernels[call.op as keyof typeof wgslKernels];
+    if (wgsl) {
+      const { constants, size } = call;
+      return this.device.call({ kind: 'wgsl', source: wgsl.source, uniforms: wgsl.uniforms(constants, size), workgroups: wgsl.workgroups(constants, size), args, size });
+    }
     return this.device.call({
       kind: 'run',
       id: this.kernelId(call),
       source: call.fn.toString(),
       helperSources: (call.helpers ?? []).map(String),
       constants: call.constants,
-      args: call.args.map((a) => (a instanceof Float32Array ? a : Float32Array.from(a))),
+      args,
       size: call.size,
     }) as Float32Array;
   }
