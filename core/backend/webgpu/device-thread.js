@@ -117,8 +117,8 @@ parentPort.on('message', async (message) => {
       const out = await runWgsl(message);
       reply({ ok: true, value: out }, [out.buffer]);
     } else if (message.kind === 'close') {
-      // Dawn polls for events while a device lives; terminating the thread mid-poll aborts the process
-      gpu?.destroy?.();
+      // Dawn polls for events while a device lives; terminating the thread mid-poll aborts the process.
+      // Only the device is destroyed: destroying gpu.js's kernels one by one at exit aborts Dawn too
       await WebGPUContext?.destroy();
       reply({ ok: true, value: null });
     } else if (message.kind === 'forget') {
