@@ -1,6 +1,6 @@
 /**
  * The DINO-step benchmark for tapegrad: `dinoStep` from `ssl/dino.ts` with `vitDinoModel` (or `jitDinoStep` with `--mode jit`), on
- * the backend named by `--backend` or `TAPEGRAD_BACKEND` (`reference`, or a gpu.js mode). The
+ * the backend named by `--backend` or `TAPEGRAD_BACKEND` (`reference`, a gpu.js mode, or `webgpu`). The
  * schedules are replaced by constants (see `dino-step/preset.ts`). Run through `npm run bench`, or
  * alone: `TAPEGRAD_BACKEND=reference npx tsx bench/dino-step-tapegrad.ts --steps 2`.
  */
@@ -84,9 +84,9 @@ await main<Tensor[]>(async (flags) => {
   return {
     library: 'tapegrad',
     version: packageVersion,
-    backend: choice === 'reference' ? 'reference' : `gpujs ${info.mode}`,
+    backend: info.name === 'gpujs' ? `gpujs ${info.mode}` : info.name,
     mode,
-    notes: ['position table for 12×12 crops: bicubic (nn/pos-embed.ts)'],
+    notes: ['position table for 12×12 crops: bicubic (nn/pos-embed.ts)', ...(info.adapter ? [`adapter: ${info.adapter}`] : [])],
     createTrainer: async (host) => {
       let state = initialState(host, flags.dropPathRate);
       return {

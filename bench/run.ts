@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { availableGpuModes } from '../core/index.js';
+import { availableGpuModes, webgpuSupport } from '../core/index.js';
 import type { DinoBenchResult } from './dino-step/harness.js';
 import { benchVitMnist } from './dino-step/preset.js';
 import { type Agreement, type RowOutcome, formatAgreement, formatTable, rowLabel } from './dino-step/report.js';
@@ -91,6 +91,11 @@ function targets(only: readonly string[]): Target[] {
     for (const backend of availableGpuModes()) {
       list.push({ library: 'tapegrad', backend: `gpujs ${backend}`, mode: 'jit', command: tsx('dino-step-tapegrad.ts', '--mode', 'jit'), env: { TAPEGRAD_BACKEND: backend } });
     }
+    // jitDinoStep on WebGPU; on SwiftShader (no GPU) a step takes minutes, so fewer of them unless --steps says otherwise
+    const webgpuMissing = webgpuSupport();
+    list.push(webgpuMissing === null
+      ? { library: 'tapegrad', backend: 'webgpu', mode: 'jit', command: tsx('dino-step-tapegrad.ts', '--mode', 'jit', '--repeat', '1', '--warmup', '1', '--steps', '3'), env: { TAPEGRAD_BACKEND: 'webgpu' } }
+      : { library: 'tapegrad', backend: 'webgpu', mode: 'jit', message: `skipped: ${webgpuMissing}` });
   }
   if (only.includes('tfjs')) {
     for (const backend of ['cpu', 'wasm']) list.push({ library: 'tfjs', backend, mode: 'eager', command: tsx('dino-step-tfjs.ts', '--backend', backend), agreement: backend === 'wasm' });

@@ -41,3 +41,6 @@ export class NonFiniteError extends TapegradError {
     super(message);
   }
 }
+
+/** A backend that cannot start on this machine; the message says why and what would make it start. */
+export class BackendError extends TapegradError {}

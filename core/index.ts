@@ -6,7 +6,7 @@ import './tensor-methods.js';
 
 export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
-export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError, NonFiniteError } from './errors.js';
+export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError, NonFiniteError, BackendError } from './errors.js';
 export type { AxisOption, AxesOption } from './options.js';
 
 // constructors
@@ -60,7 +60,7 @@ export { jacfwd, jacrev, hessian, type JacobianOptions } from './transforms/jaco
 export { type PyTree, type TreeDef, type MapLeaves, type TreeMapped, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';
 
 // backends
-export { setBackend, backendInfo, withBackend, availableGpuModes, type BackendChoice, type BackendInfo } from './backend/index.js';
+export { setBackend, backendInfo, withBackend, availableGpuModes, webgpuSupport, swiftShaderManifest, type BackendChoice, type BackendInfo } from './backend/index.js';
 
 // explicit PRNG keys and checkpoints
 export { random, type Key } from './random.js';

@@ -42,9 +42,18 @@ export class Tensor {
     return contiguousData(this.storage);
   }
 
-  /** Asynchronous read, so that code written against it also runs on an asynchronous device. */
+  /**
+   * Asynchronous read, so that code written against it also runs on an asynchronous device. Today every
+   * backend has the value when the op returns (webgpu waits for each kernel on a device thread), so this
+   * resolves at once; it is the read a future deferred device backend would synchronise on.
+   */
   async data(): Promise<TypedArray> {
     return this.dataSync();
+  }
+
+  /** `toArray`'s nested arrays, read asynchronously like `data()`. */
+  async array(): Promise<NestedArray> {
+    return nest(Array.from(await this.data()), this.shape, 0);
   }
 
   /** The elements as nested JavaScript arrays (a number for rank 0). */

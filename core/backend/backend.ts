@@ -1,8 +1,8 @@
 import type { TypedArray } from '../dtype.js';
 import type { KernelCall } from '../kernel.js';
 
-export type BackendName = 'reference' | 'gpujs';
-export const backendNames: readonly BackendName[] = ['reference', 'gpujs'];
+export type BackendName = 'reference' | 'gpujs' | 'webgpu';
+export const backendNames: readonly BackendName[] = ['reference', 'gpujs', 'webgpu'];
 
 /** What a backend reports about itself through `backendInfo()`. */
 export interface BackendInfo {
@@ -13,8 +13,10 @@ export interface BackendInfo {
   readonly skipped: readonly { readonly mode: string; readonly reason: string }[];
   /** Which dtypes run on this backend's kernels; the others run on the reference backend. */
   readonly kernelDTypes: readonly string[];
-  /** Compiled kernels currently cached (gpu.js only). */
+  /** Compiled kernels currently cached (gpu.js and webgpu). */
   readonly cachedKernels: number;
+  /** The WebGPU adapter kernels run on (vendor, architecture, driver), webgpu only. */
+  readonly adapter?: string;
 }
 
 /** Runs kernel calls. Everything else (tapes, shapes, views) is backend-independent. */

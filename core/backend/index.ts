@@ -1,20 +1,26 @@
-import { OptionError } from '../errors.js';
+import { BackendError, OptionError } from '../errors.js';
 import type { Backend, BackendInfo } from './backend.js';
 import { GpujsBackend, type GpuMode, gpuModes, modeSupport } from './gpujs.js';
 import { ReferenceBackend } from './reference.js';
+import { WebgpuBackend } from './webgpu/index.js';
+
+export { swiftShaderManifest } from './webgpu/index.js';
 
 export type { Backend, BackendInfo } from './backend.js';
 
-/** `reference`, `gpujs` (best gpu.js mode), or a gpu.js mode by name. */
-export type BackendChoice = 'reference' | 'gpujs' | GpuMode;
-export const backendChoices: readonly BackendChoice[] = ['reference', 'gpujs', ...gpuModes];
+/** `reference`, `gpujs` (best gpu.js mode), a gpu.js mode by name, or `webgpu` (gpu.js kernels on a WebGPU adapter). */
+export type BackendChoice = 'reference' | 'gpujs' | GpuMode | 'webgpu';
+export const backendChoices: readonly BackendChoice[] = ['reference', 'gpujs', ...gpuModes, 'webgpu'];
 
 const reference = new ReferenceBackend();
 const gpujsByMode = new Map<string, GpujsBackend>();
+let webgpu: WebgpuBackend | undefined;
 let current: Backend | undefined;
 
+/** Throws a `BackendError` with its reason when no WebGPU adapter answers: never a silent fall back. */
 function create(choice: BackendChoice): Backend {
   if (choice === 'reference') return reference;
+  if (choice === 'webgpu') return (webgpu ??= new WebgpuBackend());
   const mode = choice === 'gpujs' ? 'auto' : choice;
   let backend = gpujsByMode.get(mode);
   if (!backend) {
@@ -26,9 +32,7 @@ function create(choice: BackendChoice): Backend {
 
 function checkChoice(source: string, value: string): BackendChoice {
   if ((backendChoices as readonly string[]).includes(value)) return value as BackendChoice;
-  // asked for by name often enough to deserve its own answer
-  const note = value === 'webgpu' ? ' (WebGPU is not wired in yet: gpu.js runs it asynchronously and tapegrad\'s ops are synchronous; see the README, Backends)' : '';
-  throw new OptionError(`${source}: unknown backend ${JSON.stringify(value)}${note}; allowed: ${backendChoices.join(', ')}`);
+  throw new OptionError(`${source}: unknown backend ${JSON.stringify(value)}; allowed: ${backendChoices.join(', ')}`);
 }
 
 /** The backend ops run on: `setBackend`'s choice, else `TAPEGRAD_BACKEND`, else `gpujs`. */
@@ -59,4 +63,15 @@ export function withBackend<T>(choice: BackendChoice, fn: () => T): T {
 /** The gpu.js modes this machine can run, best first; asking costs nothing and warns about nothing. */
 export function availableGpuModes(): GpuMode[] {
   return gpuModes.filter((mode) => modeSupport(mode) === null);
+}
+
+/** Why the `webgpu` backend cannot start here (the `BackendError` that `setBackend('webgpu')` would throw), or null when it starts. */
+export function webgpuSupport(): string | null {
+  try {
+    create('webgpu');
+    return null;
+  } catch (error) {
+    if (error instanceof BackendError) return error.message;
+    throw error;
+  }
 }
