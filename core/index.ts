@@ -6,7 +6,7 @@ import './tensor-methods.js';
 
 export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
-export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError } from './errors.js';
+export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError, PlatformError } from './errors.js';
 
 // constructors
 export { tensor, zeros, ones, full, scalar, zerosLike, onesLike, fullLike, arange, linspace, eye, fromNdarray, type TensorOptions } from './creation.js';
@@ -59,4 +59,5 @@ export { setBackend, backendInfo, withBackend, availableGpuModes, type BackendCh
 
 // explicit PRNG keys and checkpoints
 export { random, type Key } from './random.js';
-export { saveSafetensors, saveSafetensorsSync, loadSafetensors, loadSafetensorsSync, encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
+export { encodeSafetensors, decodeSafetensors, encodeSafetensorsTree, decodeSafetensorsTree, SafetensorsError, type LoadSafetensorsOptions, type LoadedSafetensors } from './io/safetensors.js';
+export { saveSafetensors, saveSafetensorsSync, loadSafetensors, loadSafetensorsSync } from './io/safetensors-file.js';
