@@ -12,6 +12,8 @@ type BuiltinModules = {
   'node:path': typeof import('node:path');
   'node:crypto': typeof import('node:crypto');
   'node:os': typeof import('node:os');
+  'node:module': typeof import('node:module');
+  'node:url': typeof import('node:url');
   'node:worker_threads': typeof import('node:worker_threads');
 };
 
