@@ -11,13 +11,15 @@ import { type CheckpointInfo, checkpointBytes, checkpointStateFromBytes } from '
 import { type RunData, batchRows, normalisePixels, pickRows, runDataOf } from '../dino/data.js';
 import { backboneKnn, clsFeatures, pixelKnn } from '../dino/evaluate.js';
 import { type RunModel, runModel } from '../dino/model.js';
-import { type PresetName, presets } from '../dino/presets.js';
+import { type DinoRunConfig, type PresetName, presets } from '../dino/presets.js';
 import { type RunDefinition, RunError, dinoHyperparams } from '../dino/run-config.js';
 import { stepViews } from '../dino/views.js';
 import type { Mnist, MnistSplit } from '../support/mnist.js';
 
 export interface SessionOptions {
   readonly preset: PresetName;
+  /** Preset values to change, as the Node example's `--set name=value`. */
+  readonly overrides?: Partial<DinoRunConfig>;
   /** Training steps (default: the preset's). */
   readonly steps?: number;
   readonly seed?: number;
@@ -64,10 +66,11 @@ export class DinoSession {
   private bankFeatures: Tensor | undefined;
 
   constructor(mnist: Mnist, options: SessionOptions, readonly backend: string) {
-    const config = presets[options.preset];
+    const overrides = options.overrides ?? {};
+    const config: DinoRunConfig = { ...presets[options.preset], ...overrides };
     const steps = options.steps ?? config.steps;
     this.definition = {
-      preset: options.preset, overrides: {}, config, steps, seed: options.seed ?? 0,
+      preset: options.preset, overrides, config, steps, seed: options.seed ?? 0,
       trainLimit: options.trainLimit ?? 2000, knnTrain: options.knnTrain ?? 1000, testLimit: options.testLimit ?? 500,
     };
     this.data = runDataOf(mnist, this.definition);

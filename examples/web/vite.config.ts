@@ -39,5 +39,13 @@ export default defineConfig({
   plugins: [mnistDigits()],
   server: { headers: crossOriginIsolation, host: '127.0.0.1' },
   preview: { headers: crossOriginIsolation, host: '127.0.0.1' },
-  build: { outDir: fileURLToPath(new URL('./dist', import.meta.url)), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000 },
+  build: {
+    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    // gpu.js compiles kernels from their source text: a minifier rewrites `a > b ? 1 : 0` into
+    // `+(a > b)`, which gpu.js types as Boolean and cannot compile, so the page ships unminified
+    minify: false,
+    chunkSizeWarningLimit: 4000,
+  },
 });

@@ -15,14 +15,16 @@ function heat(t: number): [number, number, number] {
 
 /**
  * Draws `values` (side × side, row-major) at (x, y), `size` pixels square: grey for a digit in
- * [0, 1], or the heat ramp for a map scaled by its own maximum.
+ * [0, 1], or the heat ramp for a map stretched from its own minimum to its maximum (attention
+ * near uniform still shows where it leans).
  */
 export function drawCell(context: CanvasRenderingContext2D, values: ArrayLike<number>, side: number, x: number, y: number, size: number, kind: 'grey' | 'heat'): void {
   const image = context.createImageData(side, side);
-  let most = 0;
-  for (let i = 0; i < side * side; i++) most = Math.max(most, values[i]);
+  let [least, most] = [Infinity, -Infinity];
+  for (let i = 0; i < side * side; i++) [least, most] = [Math.min(least, values[i]), Math.max(most, values[i])];
+  const span = most - least;
   for (let i = 0; i < side * side; i++) {
-    const [r, g, b] = kind === 'grey' ? [255 * values[i], 255 * values[i], 255 * values[i]] : heat(most > 0 ? values[i] / most : 0);
+    const [r, g, b] = kind === 'grey' ? [255 * values[i], 255 * values[i], 255 * values[i]] : heat(span > 0 ? (values[i] - least) / span : 0);
     image.data.set([r, g, b, 255], 4 * i);
   }
   const cell = document.createElement('canvas');

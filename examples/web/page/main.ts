@@ -6,7 +6,7 @@
 import { type BackendChoice, availableGpuModes, backendInfo, encodeSafetensors, setBackend, tensor } from '../../../core/index.js';
 import { wasmMatmulInfo } from '../../../core/backend/wasm-matmul/index.js';
 import type { DinoMetrics } from '../../../ssl/index.js';
-import { type PresetName, presetNames } from '../../dino/presets.js';
+import { type DinoRunConfig, type PresetName, presetNames } from '../../dino/presets.js';
 import { type Mnist, mnistFromDigits } from '../../support/mnist.js';
 import { decodeDigits } from '../digits-format.js';
 import { kernelCases } from '../kernel-check.js';
@@ -18,7 +18,9 @@ import { sketchPad } from './sketch.js';
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
 const log = (line: string) => {
-  element('log').textContent += `${line}\n`;
+  const box = element('log');
+  box.textContent += `${line}\n`;
+  box.scrollTop = box.scrollHeight;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -242,9 +244,9 @@ const ready = (async () => {
 const testHooks = {
   ready,
   backend: () => element('backend').textContent,
-  /** Trains a fresh session of `preset` on one batch and its crops, repeated; the losses. */
-  async repeatedBatch(preset: PresetName, steps: number): Promise<number[]> {
-    const repeated = new DinoSession(mnist, { preset, steps: 100, trainLimit: 200, knnTrain: 100, testLimit: 50 }, useBackend(backendChoice.value));
+  /** Trains a fresh session of `preset` (with `overrides`) on one batch and its crops, repeated; the losses. */
+  async repeatedBatch(preset: PresetName, steps: number, overrides: Partial<DinoRunConfig> = {}): Promise<number[]> {
+    const repeated = new DinoSession(mnist, { preset, overrides, steps: 100, trainLimit: 200, knnTrain: 100, testLimit: 50 }, useBackend(backendChoice.value));
     const losses: number[] = [];
     for (let i = 0; i < steps; i++) {
       losses.push(repeated.step(5).loss);
