@@ -7,9 +7,9 @@
 import { fileURLToPath } from 'node:url';
 import { type Plugin, defineConfig } from 'vite';
 import { readDigit } from '../support/mnist.js';
+import { crossOriginIsolation } from './chromium.js';
 import { encodeDigits } from './digits-format.js';
 
-export const crossOriginIsolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 export const digitsAsset = 'mnist-digits.bin';
 
 let encoded: Uint8Array | undefined;
@@ -36,6 +36,8 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root,
   base: './',
+  // the dependency cache beside the page, not in node_modules (which may be shared between checkouts)
+  cacheDir: fileURLToPath(new URL('./.vite', import.meta.url)),
   plugins: [mnistDigits()],
   server: { headers: crossOriginIsolation, host: '127.0.0.1' },
   preview: { headers: crossOriginIsolation, host: '127.0.0.1' },

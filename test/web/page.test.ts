@@ -6,21 +6,18 @@
  * test/web/screenshots/ (git-ignored; never compared pixel by pixel).
  * Where chromium is missing the tests are skipped and say why, except under CI, where they fail.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../core/index.js';
-import { type StaticServer, serveDirectory } from './static-server.js';
+import { chromiumPath, crossOriginIsolation, launchChromium } from '../../examples/web/chromium.js';
+import { type StaticServer, serveDirectory } from '../../examples/web/static-server.js';
 
-const chromiumPath = '/usr/bin/chromium';
 const repository = fileURLToPath(new URL('../../', import.meta.url));
 const dist = join(repository, 'examples/web/dist');
 const screenshots = join(repository, 'test/web/screenshots');
-const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
-const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const missing = existsSync(chromiumPath) ? undefined : `${chromiumPath} is not installed (Debian's chromium package)`;
 if (missing && !process.env.CI) console.warn(`test/web/page.test.ts: skipped: ${missing}`);
@@ -51,7 +48,7 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
   let isolated: StaticServer;
   let plain: StaticServer;
   let context: BrowserContext;
-  let profile: string;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   const warnings: string[] = [];
   const pageErrors: string[] = [];
 
@@ -62,17 +59,16 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
       logLevel: 'warn',
       customLogger: { info() {}, warn: (message: string) => warnings.push(message), warnOnce: (message: string) => warnings.push(message), error: (message: string) => warnings.push(message), clearScreen() {}, hasErrorLogged: () => false, hasWarned: false },
     });
-    isolated = await serveDirectory(dist, isolation);
+    isolated = await serveDirectory(dist, crossOriginIsolation);
     plain = await serveDirectory(dist, {});
-    profile = mkdtempSync(join(tmpdir(), 'tapegrad-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, headless: true, args: flags, viewport: { width: 1280, height: 1000 } });
+    browser = await launchChromium();
+    context = browser.context;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await isolated?.close();
     await plain?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   async function open(server: StaticServer, query: string): Promise<Page> {
@@ -92,7 +88,7 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
     const threaded = await open(isolated, 'preset=tiny&backend=webasm&autostart=0');
     expect(await hooks(threaded).call((h) => h.backend())).toMatch(/^backend: gpujs\/webasm; WebAssembly matmul: \d+ threads \(web workers\); cross-origin isolated: yes$/);
     const single = await open(plain, 'preset=tiny&backend=webasm&autostart=0');
-    expect(await hooks(single).call((h) => h.backend())).toContain('WebAssembly matmul: 1 thread (one thread: no SharedArrayBuffer here');
+    expect(await hooks(single).call((h) => h.backend())).toContain('WebAssembly matmul: 1 thread (no SharedArrayBuffer here: a browser page must be cross-origin isolated');
     // the one-thread page still trains
     const losses = await hooks(single).call((h) => h.repeatedBatch('tiny', 1, {}));
     expect(Number.isFinite(losses[0])).toBe(true);
@@ -116,6 +112,9 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
     const modes = await page.$$eval('#backend-choice option', (options) => options.map((option) => (option as unknown as { value: string }).value));
     expect(modes).toContain('webasm');
     expect(modes).toContain('webgl2'); // SwiftShader gives WebGL 2 without a GPU
+    // WebGL 2 drawn in software: the page trains on the WebAssembly path by default, and says why
+    expect(await hooks(page).call((h) => h.backend())).toMatch(/^backend: gpujs\/webasm;/);
+    expect(await page.textContent('#log')).toContain('WebGL 2 is drawn in software here (ANGLE (Google, Vulkan');
     for (const mode of modes.filter((name) => name !== 'gpujs' && name !== 'reference')) {
       const cases = await hooks(page).call((h, backend) => h.kernelCases(backend), mode).catch((error: Error) => {
         throw new Error(`kernels in mode ${mode}: ${error.message.slice(0, 300)}`);

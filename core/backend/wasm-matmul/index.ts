@@ -124,9 +124,9 @@ function getRuntime(): Runtime {
 }
 
 function singleThreadReason(shared: boolean, hasHost: boolean, threads: number): string {
-  if (!shared) return 'one thread: no SharedArrayBuffer here (a browser page must be cross-origin isolated, served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
-  if (!hasHost) return 'one thread: this host cannot start workers';
-  return `one thread: the host reports ${threads} processor`;
+  if (!shared) return 'no SharedArrayBuffer here: a browser page must be cross-origin isolated (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  if (!hasHost) return 'this host cannot start workers';
+  return `the host reports ${threads} processor`;
 }
 
 /** Grows the memory to at least `bytes` and returns a Float32Array over all of it. */

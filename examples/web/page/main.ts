@@ -28,7 +28,20 @@ const log = (line: string) => {
 
 const backendChoice = element<HTMLSelectElement>('backend-choice');
 for (const choice of ['gpujs', ...availableGpuModes(), 'reference']) backendChoice.add(new Option(choice === 'gpujs' ? 'best (gpujs)' : choice, choice));
-backendChoice.value = params.get('backend') ?? 'gpujs';
+backendChoice.value = params.get('backend') ?? pageDefaultBackend();
+
+/**
+ * `gpujs` (WebGL 2 first), unless WebGL 2 is drawn in software (SwiftShader, llvmpipe: a machine or
+ * browser without a GPU), where the WebAssembly path trains about 20 times faster; said in the log.
+ */
+function pageDefaultBackend(): string {
+  const gl = document.createElement('canvas').getContext('webgl2');
+  const debug = gl?.getExtension('WEBGL_debug_renderer_info');
+  const renderer = gl && debug ? String(gl.getParameter(debug.UNMASKED_RENDERER_WEBGL)) : '';
+  if (!/swiftshader|llvmpipe|software/i.test(renderer)) return 'gpujs';
+  queueMicrotask(() => log(`WebGL 2 is drawn in software here (${renderer}): training on webasm; pick webgl2 above to compare`));
+  return 'webasm';
+}
 
 function useBackend(choice: string): string {
   setBackend(choice as BackendChoice);
@@ -253,6 +266,17 @@ const testHooks = {
       await nextTask();
     }
     return losses;
+  },
+  /** Steps per second of a fresh `preset` session on the chosen backend, after `warmup` steps (bench/web-page.ts). */
+  async timeSteps(preset: PresetName, steps: number, warmup = 2): Promise<{ stepsPerSecond: number; backend: string }> {
+    const timed = new DinoSession(mnist, { preset, steps: warmup + steps, trainLimit: 500, knnTrain: 100, testLimit: 50 }, useBackend(backendChoice.value));
+    for (let i = 0; i < warmup; i++) timed.step();
+    const started = performance.now();
+    for (let i = 0; i < steps; i++) {
+      timed.step();
+      await nextTask();
+    }
+    return { stepsPerSecond: steps / ((performance.now() - started) / 1000), backend: element('backend').textContent ?? '' };
   },
   /** The page's run, trained through the UI loop to its last step. */
   train,
