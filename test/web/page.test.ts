@@ -38,6 +38,7 @@ type Hooks = {
   checkpoint(): { base64: string; tensors: Record<string, { dtype: string; shape: number[]; data: number[] }> };
   load(base64: string): { step: number; top1: number };
   kernelCases(backend: string): { op: string; actual: number[]; expected: number[] }[];
+  threadedMatmul(tries: number): Promise<{ threads: number; readyWorkers: number; identical: boolean; onWorkers: boolean }>;
 };
 const hooks = (page: Page) => ({
   call: <R>(fn: (hooks: Hooks, argument: any) => R | Promise<R>, argument?: unknown): Promise<R> =>
@@ -87,9 +88,15 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
   it('runs the WebAssembly matmul on Web Workers in an isolated page and on one thread in a plain one', async () => {
     const threaded = await open(isolated, 'preset=tiny&backend=webasm&autostart=0');
     expect(await hooks(threaded).call((h) => h.backend())).toMatch(/^backend: gpujs\/webasm; WebAssembly matmul: \d+ threads \(web workers\); cross-origin isolated: yes$/);
+    // a product above the threading threshold: a Web Worker computes part of it, and the result is the one-thread result
+    const threads = await hooks(threaded).call((h) => h.threadedMatmul(20));
+    expect(threads.threads).toBeGreaterThan(1);
+    expect(threads.readyWorkers).toBe(threads.threads - 1);
+    expect(threads).toMatchObject({ identical: true, onWorkers: true });
     const single = await open(plain, 'preset=tiny&backend=webasm&autostart=0');
     expect(await hooks(single).call((h) => h.backend())).toContain('WebAssembly matmul: 1 thread (no SharedArrayBuffer here: a browser page must be cross-origin isolated');
     // the one-thread page still trains
+    expect(await hooks(single).call((h) => h.threadedMatmul(1))).toMatchObject({ threads: 1, identical: true, onWorkers: false });
     const losses = await hooks(single).call((h) => h.repeatedBatch('tiny', 1, {}));
     expect(Number.isFinite(losses[0])).toBe(true);
     await Promise.all([threaded.close(), single.close()]);

@@ -4,7 +4,7 @@
  * browser test drives (test/web/page.test.ts).
  */
 import { type BackendChoice, availableGpuModes, backendInfo, encodeSafetensors, setBackend, tensor } from '../../../core/index.js';
-import { wasmMatmulInfo } from '../../../core/backend/wasm-matmul/index.js';
+import { wasmMatmul, wasmMatmulInfo, wasmMatmulWarmup } from '../../../core/backend/wasm-matmul/index.js';
 import type { DinoMetrics } from '../../../ssl/index.js';
 import { type DinoRunConfig, type PresetName, presetNames } from '../../dino/presets.js';
 import { type Mnist, mnistFromDigits } from '../../support/mnist.js';
@@ -297,6 +297,26 @@ const testHooks = {
     return session.evaluate();
   },
   kernelCases: (backend: BackendChoice) => kernelCases(backend),
+  /**
+   * A 256³ product (above the threading threshold) on every thread and on one, `tries` times once
+   * the workers are ready: whether the results were identical and whether a worker computed part.
+   */
+  async threadedMatmul(tries: number) {
+    const info = await wasmMatmulWarmup();
+    const size = 256;
+    const a = Float32Array.from({ length: size * size }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: size * size }, (_, i) => Math.cos(i));
+    const single = wasmMatmul(a, b, size, size, size, 1, { threads: 1 });
+    let identical = true;
+    let onWorkers = false;
+    for (let i = 0; i < tries && !onWorkers; i++) {
+      const threaded = wasmMatmul(a, b, size, size, size);
+      identical &&= threaded.every((value, index) => value === single[index]);
+      onWorkers = wasmMatmulInfo().lastCallOnWorkers;
+      await nextTask();
+    }
+    return { threads: info.threads, readyWorkers: info.readyWorkers, identical, onWorkers };
+  },
   /** encodeSafetensors exists in the bundle (the bytes functions work in a browser). */
   encodeSafetensors,
 };
