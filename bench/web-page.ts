@@ -2,7 +2,7 @@
  * Steps per second of a DINO preset trained in the page (examples/web) per backend the page has,
  * in Debian's chromium without a GPU, beside Node's for the same session code.
  *
- *   npx tsx bench/web-page.ts [preset=tiny] [steps=20]
+ *   npx tsx bench/web-page.ts [preset=tiny] [steps=20] [page backends, comma-separated; default all four]
  *
  * Builds the page (examples/web/dist/), serves it on 127.0.0.1 with and without cross-origin
  * isolation, and times `steps` steps after ten untimed warm-up steps of a fresh
@@ -23,6 +23,7 @@ const preset = (process.argv[2] ?? 'tiny') as PresetName;
 const steps = Number(process.argv[3] ?? 20);
 /** Untimed steps first: jit traces a new signature on the first steps (AdamW state appears, the last layer unfreezes). */
 const warmup = 10;
+const chosen = process.argv[4]?.split(',');
 const repository = fileURLToPath(new URL('../', import.meta.url));
 
 await build({ configFile: join(repository, 'examples/web/vite.config.ts'), logLevel: 'warn' });
@@ -31,7 +32,8 @@ const plain = await serveDirectory(join(repository, 'examples/web/dist'), {});
 const browser = await launchChromium();
 const rows: { where: string; backend: string; stepsPerSecond: number }[] = [];
 try {
-  for (const [server, backend, where] of [[isolated, 'webasm', 'page, isolated'], [plain, 'webasm', 'page, not isolated'], [isolated, 'webgl2', 'page'], [isolated, 'cpu', 'page']] as const) {
+  const runs = [[isolated, 'webasm', 'page, isolated'], [plain, 'webasm', 'page, not isolated'], [isolated, 'webgl2', 'page'], [isolated, 'cpu', 'page']] as const;
+  for (const [server, backend, where] of runs.filter(([, backend]) => chosen === undefined || chosen.includes(backend))) {
     const page = await browser.context.newPage();
     await page.goto(`${server.url}?preset=${preset}&backend=${backend}&autostart=0`);
     await page.waitForFunction(() => (globalThis as any).tapegradPage !== undefined);

@@ -33,8 +33,8 @@ export function modeSupport(mode: GpuMode): string | null {
 
 /**
  * Compiles each op's kernel function with gpu.js, once per op and shape, in the best mode the machine
- * has (webgl2 in a browser, headlessgl in Node, then webasm, then cpu). gpu.js computes in float32, so float64 and int32 tensors run
- * on the reference backend; `backendInfo().kernelDTypes` says so.
+ * has (webgl2 in a browser, headlessgl in Node, then webasm, then cpu). gpu.js computes in float32, so
+ * float64 and int32 tensors run on the reference backend; `backendInfo().kernelDTypes` says so.
  */
 export class GpujsBackend implements Backend {
   readonly name = 'gpujs' as const;

@@ -1,8 +1,8 @@
 /**
  * Float32 matrix products on the CPU through generated WebAssembly SIMD, on worker threads that share
  * the module's memory (worker_threads in Node, Web Workers in a cross-origin isolated page; one thread
- * where memory cannot be shared). The call is synchronous: the caller computes a share itself and blocks until
- * the workers have done theirs.
+ * where memory cannot be shared). The call is synchronous: the caller computes a share itself and waits
+ * until the workers have done theirs (blocking in Atomics.wait, or spinning on a browser's main thread).
  *
  *   const c = wasmMatmul(a, b, m, k, n);                 // C[m×n] = A[m×k]·B[k×n], row-major
  *   wasmMatmul(a, b, m, k, n, batch, { out });           // batch products, written into `out`
