@@ -6,11 +6,12 @@
  * test/web/screenshots/ (git-ignored; never compared pixel by pixel).
  * Where chromium is missing the tests are skipped and say why, except under CI, where they fail.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { decodeSafetensors } from '../../core/index.js';
 import { chromiumPath, crossOriginIsolation, launchChromium } from '../../examples/web/chromium.js';
 import { type StaticServer, serveDirectory } from '../../examples/web/static-server.js';
@@ -142,6 +143,8 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
   }, 60_000);
 
   it('trains through the page, draws, and makes a checkpoint that decodes in Node to the same tensors', async () => {
+    const downloads = mkdtempSync(join(tmpdir(), 'tapegrad-download-'));
+    onTestFinished(() => rmSync(downloads, { recursive: true, force: true }));
     const page = await open(isolated, 'preset=tiny&backend=webasm&steps=30&autostart=0');
     await hooks(page).call((h) => h.train());
     expect(await page.textContent('#progress-text')).toMatch(/^step 30 \/ 30 · [\d.]+ steps\/s · ETA 0 s · loss [\d.]+$/);
@@ -163,6 +166,14 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
     const evaluation = await hooks(page).call((h, bytes) => h.load(bytes), base64);
     expect(evaluation.step).toBe(30);
     expect((await hooks(page).call((h) => h.checkpoint())).base64).toBe(base64);
+    // the page's buttons: "download checkpoint" saves these bytes, "load checkpoint" reads a file back
+    const [saved] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(saved.suggestedFilename()).toBe('dino-tiny-step30.safetensors');
+    const downloaded = join(downloads, saved.suggestedFilename());
+    await saved.saveAs(downloaded);
+    expect(decodeSafetensors(new Uint8Array(readFileSync(downloaded))).metadata.step).toBe('30');
+    await page.setInputFiles('#upload', downloaded);
+    await page.locator('#log', { hasText: 'loaded dino-tiny-step30.safetensors: step 30' }).waitFor();
     // a digit drawn on the pad gets its attention map and five nearest training digits
     const pad = (await page.locator('#sketch').boundingBox())!;
     const stroke = [[0.5, 0.15], [0.5, 0.85]].map(([x, y]) => [pad.x + x * pad.width, pad.y + y * pad.height]);
