@@ -166,14 +166,6 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
     const evaluation = await hooks(page).call((h, bytes) => h.load(bytes), base64);
     expect(evaluation.step).toBe(30);
     expect((await hooks(page).call((h) => h.checkpoint())).base64).toBe(base64);
-    // the page's buttons: "download checkpoint" saves these bytes, "load checkpoint" reads a file back
-    const [saved] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
-    expect(saved.suggestedFilename()).toBe('dino-tiny-step30.safetensors');
-    const downloaded = join(downloads, saved.suggestedFilename());
-    await saved.saveAs(downloaded);
-    expect(decodeSafetensors(new Uint8Array(readFileSync(downloaded))).metadata.step).toBe('30');
-    await page.setInputFiles('#upload', downloaded);
-    await page.locator('#log', { hasText: 'loaded dino-tiny-step30.safetensors: step 30' }).waitFor();
     // a digit drawn on the pad gets its attention map and five nearest training digits
     const pad = (await page.locator('#sketch').boundingBox())!;
     const stroke = [[0.5, 0.15], [0.5, 0.85]].map(([x, y]) => [pad.x + x * pad.width, pad.y + y * pad.height]);
@@ -185,6 +177,15 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
     expect(await page.textContent('#neighbours')).toMatch(/nearest training digits: \d, \d, \d, \d, \d$/);
     mkdirSync(screenshots, { recursive: true });
     await page.screenshot({ path: join(screenshots, 'page.png'), fullPage: true });
+    // the page's buttons: "download checkpoint" saves these bytes, "load checkpoint" reads a file back
+    const [saved] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(saved.suggestedFilename()).toBe('dino-tiny-step30.safetensors');
+    const downloaded = join(downloads, saved.suggestedFilename());
+    await saved.saveAs(downloaded);
+    expect(decodeSafetensors(new Uint8Array(readFileSync(downloaded))).metadata.step).toBe('30');
+    await page.setInputFiles('#upload', downloaded);
+    await page.locator('#log', { hasText: 'loaded dino-tiny-step30.safetensors: step 30' }).waitFor();
+    expect(await page.textContent('#progress-text')).toBe('step 30 / 30 · loaded from dino-tiny-step30.safetensors');
     await page.close();
   }, 90_000);
 

@@ -228,10 +228,13 @@ element<HTMLInputElement>('upload').addEventListener('change', async (event) => 
   try {
     session ??= await newSession();
     session.load(new Uint8Array(await file.arrayBuffer()), file.name);
-    history.length = 0;
+    history.length = 0; // the curves restart: the file holds the state, not the run's history
+    evaluations.length = 0;
     log(`loaded ${file.name}: step ${session.state.step}`);
     evaluate();
-    progress(performance.now(), session.state.step);
+    drawCurves();
+    element<HTMLProgressElement>('progress').value = session.state.step;
+    element('progress-text').textContent = `step ${session.state.step} / ${session.definition.steps} · loaded from ${file.name}`;
     element<HTMLButtonElement>('download').disabled = false;
   } catch (error) {
     log(`could not load ${file.name}: ${(error as Error).message}`);
