@@ -25,6 +25,9 @@ export class TransformError extends TapegradError {}
 /** checkGrads found a derivative that disagrees with finite differences. */
 export class GradientCheckError extends TapegradError {}
 
+/** A function asked for what this host lacks (a Node-only function in a browser, too old a Node). */
+export class PlatformError extends TapegradError {}
+
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }

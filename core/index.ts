@@ -6,7 +6,7 @@ import './tensor-methods.js';
 
 export { Tensor, isTensor, type NestedArray } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
-export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError, NonFiniteError, BackendError } from './errors.js';
+export { TapegradError, ShapeError, DTypeError, OptionError, TransformError, GradientCheckError, NonFiniteError, BackendError, PlatformError } from './errors.js';
 export type { AxisOption, AxesOption } from './options.js';
 
 // constructors
@@ -64,4 +64,5 @@ export { setBackend, backendInfo, withBackend, availableGpuModes, webgpuSupport,
 
 // explicit PRNG keys and checkpoints
 export { random, type Key } from './random.js';
-export { saveSafetensors, saveSafetensorsSync, loadSafetensors, loadSafetensorsSync, encodeSafetensors, decodeSafetensors, SafetensorsError } from './io/safetensors.js';
+export { encodeSafetensors, decodeSafetensors, encodeSafetensorsTree, decodeSafetensorsTree, SafetensorsError, type LoadSafetensorsOptions, type LoadedSafetensors } from './io/safetensors.js';
+export { saveSafetensors, saveSafetensorsSync, loadSafetensors, loadSafetensorsSync } from './io/safetensors-file.js';

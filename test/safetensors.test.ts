@@ -3,15 +3,8 @@ import * as os from 'node:os';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DType, TypedArray } from '../core/dtype.js';
-import {
-  SafetensorsError,
-  decodeSafetensors,
-  encodeSafetensors,
-  loadSafetensors,
-  loadSafetensorsSync,
-  saveSafetensors,
-  saveSafetensorsSync,
-} from '../core/io/safetensors.js';
+import { SafetensorsError, decodeSafetensors, decodeSafetensorsTree, encodeSafetensors, encodeSafetensorsTree } from '../core/io/safetensors.js';
+import { loadSafetensors, loadSafetensorsSync, saveSafetensors, saveSafetensorsSync } from '../core/io/safetensors-file.js';
 import { sizeOf } from '../core/shape.js';
 import { Tensor, fromData } from '../core/tensor.js';
 
@@ -381,6 +374,18 @@ describe('safetensors files', () => {
     expectSameTensor(tree.head.w, params().head.w);
     expect(loaded.missing).toEqual([]);
     expect(loaded.unexpected).toEqual([]);
+  });
+
+  it('a tree encoded to bytes (no file: what a browser page downloads) equals the file saveSafetensorsSync writes', () => {
+    const path = `${freshDir()}/model.safetensors`;
+    saveSafetensorsSync(path, params(), { epoch: '3' });
+    const bytes = encodeSafetensorsTree(params(), { epoch: '3' });
+    expect(bytes).toEqual(new Uint8Array(fs.readFileSync(path)));
+    const decoded = decodeSafetensorsTree(bytes, { like: params() });
+    expectSameTensors(decoded.tensors, loadSafetensorsSync(path).tensors);
+    expectSameTensor((decoded.tree as ReturnType<typeof params>).head.w, params().head.w);
+    expect(() => encodeSafetensorsTree(f32([1]))).toThrow('encodeSafetensorsTree: give an object or array of tensors; a bare tensor has no name');
+    expect(() => decodeSafetensorsTree(bytes, { like: { w: f32([1]) } })).toThrow(/^decodeSafetensorsTree: the file does not match the target tree/);
   });
 
   it('overwrites an existing checkpoint and leaves no temp files, synchronously too', () => {

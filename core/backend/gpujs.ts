@@ -5,8 +5,14 @@ import type { KernelCall } from '../kernel.js';
 import type { Backend, BackendInfo } from './backend.js';
 import { ReferenceBackend } from './reference.js';
 
-export type GpuMode = 'webasm' | 'headlessgl' | 'cpu';
-export const gpuModes: readonly GpuMode[] = ['headlessgl', 'webasm', 'cpu'];
+export type GpuMode = 'webgl2' | 'webasm' | 'headlessgl' | 'cpu';
+// webgl2 answers only in a browser, headlessgl only in Node. gpu.js's WebGL 1 mode is left out: its
+// shaders (GLSL ES 1.0) need loop bounds known at compile time, and the sum and matmul kernels loop
+// to a length given as a constant, which WebGL 1 rejects ("Loop index cannot be compared with
+// non-constant expression", as measured in chromium)
+export const gpuModes: readonly GpuMode[] = ['webgl2', 'headlessgl', 'webasm', 'cpu'];
+/** Modes whose kernels run on a GPU (or its emulation): there the WebAssembly host kernels are not used. */
+const deviceModes: ReadonlySet<GpuMode> = new Set(['webgl2', 'headlessgl']);
 
 /** Compiled kernels kept per (op, constants, input sizes); the oldest unused one goes first. */
 const kernelCacheLimit = 512;
@@ -19,6 +25,7 @@ interface CompiledKernel {
 
 /** Why `mode` cannot run here, or null when it can. */
 export function modeSupport(mode: GpuMode): string | null {
+  if (mode === 'webgl2') return GPU.isWebGL2Supported ? null : 'WebGL 2 is not available (only in a browser)';
   if (mode === 'headlessgl') return GPU.isHeadlessGLSupported ? null : 'the optional `gl` package is not built on this machine';
   if (mode === 'webasm') return GPU.isWebAssemblySupported ? null : 'WebAssembly is not supported here';
   return null;
@@ -26,8 +33,8 @@ export function modeSupport(mode: GpuMode): string | null {
 
 /**
  * Compiles each op's kernel function with gpu.js, once per op and shape, in the best mode the machine
- * has (headlessgl, then webasm, then cpu). gpu.js computes in float32, so float64 and int32 tensors run
- * on the reference backend; `backendInfo().kernelDTypes` says so.
+ * has (webgl2 in a browser, headlessgl in Node, then webasm, then cpu). gpu.js computes in float32, so
+ * float64 and int32 tensors run on the reference backend; `backendInfo().kernelDTypes` says so.
  */
 export class GpujsBackend implements Backend {
   readonly name = 'gpujs' as const;
@@ -65,7 +72,7 @@ export class GpujsBackend implements Backend {
       return this.reference.run(call);
     }
     if (call.size === 0) return allocate('float32', 0);
-    if (call.host && this.mode !== 'headlessgl' && call.args.every((a) => a instanceof Float32Array)) {
+    if (call.host && !deviceModes.has(this.mode) && call.args.every((a) => a instanceof Float32Array)) {
       const result = call.host(call.args as Float32Array[], call.constants, call.size);
       if (result) return result;
     }

@@ -37,8 +37,13 @@ function checkChoice(source: string, value: string): BackendChoice {
 
 /** The backend ops run on: `setBackend`'s choice, else `TAPEGRAD_BACKEND`, else `gpujs`. */
 export function currentBackend(): Backend {
-  current ??= create(checkChoice('TAPEGRAD_BACKEND', process.env.TAPEGRAD_BACKEND ?? 'gpujs'));
+  current ??= create(checkChoice('TAPEGRAD_BACKEND', environmentChoice() ?? 'gpujs'));
   return current;
+}
+
+/** `TAPEGRAD_BACKEND` in Node; a browser has no environment (nor `process`). */
+function environmentChoice(): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TAPEGRAD_BACKEND;
 }
 
 export function setBackend(choice: BackendChoice): void {

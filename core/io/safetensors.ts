@@ -1,7 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as fsPromises from 'node:fs/promises';
-import * as nodePath from 'node:path';
 import { type DType, type TypedArray, allocate } from '../dtype.js';
 import { TapegradError, formatShape } from '../errors.js';
 import { checkOptions, option } from '../options.js';
@@ -279,76 +275,33 @@ function writeLittleEndian(out: Uint8Array, at: number, data: TypedArray): numbe
 }
 
 // ---------------------------------------------------------------------------------------------
-// files
+// trees (the file functions, Node only, are in safetensors-file.ts)
 
-/**
- * Flattens `tree` with dotted names (`blocks.0.norm1.weight`) and writes it atomically: a temp file
- * in the same directory, fsynced, then renamed over `path`, so a crash never leaves half a checkpoint.
- * Every leaf must be a Tensor (a key set to `undefined` counts as absent); a number, string or other
- * value is refused with its path, since the file could not give it back. Strings go in `metadata`.
- */
-export async function saveSafetensors(path: string, tree: unknown, metadata?: Record<string, string>): Promise<void> {
-  const bytes = encodeSafetensors(namedForSave('saveSafetensors', tree), metadata);
-  const temporary = temporaryPath(path);
-  try {
-    const handle = await fsPromises.open(temporary, 'wx');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsPromises.rename(temporary, path);
-  } catch (error) {
-    await fsPromises.rm(temporary, { force: true }).catch(() => undefined);
-    throw new SafetensorsError(`saveSafetensors: could not write ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  await fsPromises
-    .open(nodePath.dirname(path), 'r')
-    .then(async (directory) => directory.sync().finally(() => directory.close()))
-    .catch(() => undefined); // persisting the rename is best effort: not every platform can fsync a directory
+/** Flattens `tree` with dotted names (`blocks.0.norm1.weight`) and encodes it: the bytes `saveSafetensors` writes. */
+export function encodeSafetensorsTree(tree: unknown, metadata?: Record<string, string>): Uint8Array {
+  return encodeTree(tree, metadata, 'encodeSafetensorsTree');
 }
 
-/** The synchronous `saveSafetensors`. */
-export function saveSafetensorsSync(path: string, tree: unknown, metadata?: Record<string, string>): void {
-  const bytes = encodeSafetensors(namedForSave('saveSafetensorsSync', tree), metadata);
-  const temporary = temporaryPath(path);
-  try {
-    const descriptor = fs.openSync(temporary, 'wx');
-    try {
-      fs.writeFileSync(descriptor, bytes);
-      fs.fsyncSync(descriptor);
-    } finally {
-      fs.closeSync(descriptor);
-    }
-    fs.renameSync(temporary, path);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    throw new SafetensorsError(`saveSafetensorsSync: could not write ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    const directory = fs.openSync(nodePath.dirname(path), 'r');
-    try {
-      fs.fsyncSync(directory);
-    } finally {
-      fs.closeSync(directory);
-    }
-  } catch {
-    // best effort, as above
-  }
+/** Decodes bytes as `loadSafetensorsSync` reads a file: a tree rebuilt from the names, or matched against `like`. */
+export function decodeSafetensorsTree(bytes: Uint8Array, options?: LoadSafetensorsOptions): LoadedSafetensors {
+  return decodeTree(bytes, 'decodeSafetensorsTree', checkLoadOptions('decodeSafetensorsTree', options));
 }
 
-function temporaryPath(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+const loadOptionSpec = { like: option.anything, strict: option.boolean };
+
+/** The load options, checked: an unknown key or a wrong type is an OptionError naming `caller`. */
+export function checkLoadOptions(caller: string, options: LoadSafetensorsOptions | undefined): LoadSafetensorsOptions {
+  return checkOptions(caller, options, loadOptionSpec);
 }
 
-function namedForSave(caller: string, tree: unknown): Record<string, Tensor> {
+/** `encodeSafetensorsTree`, with errors that begin with `caller`. */
+export function encodeTree(tree: unknown, metadata: Record<string, string> | undefined, caller: string): Uint8Array {
   if (tree instanceof Tensor) throw new SafetensorsError(`${caller}: give an object or array of tensors; a bare tensor has no name`);
   if (!Array.isArray(tree) && !isPlainObject(tree)) throw new SafetensorsError(`${caller}: tree must be an object or array of tensors, got ${describe(tree)}`);
   checkTensorLeaves(caller, tree);
   const duplicate = firstDuplicate(leafNames(tree));
   if (duplicate !== undefined) throw new SafetensorsError(`${caller}: two leaves of the tree are both named ${quote(duplicate)}`);
-  return flattenNamed(tree);
+  return encodeSafetensors(flattenNamed(tree), metadata);
 }
 
 /** Refuses a leaf the file cannot hold, naming its dotted path: silently dropping it would lose it on load. */
@@ -367,44 +320,8 @@ function checkTensorLeaves(caller: string, tree: unknown): void {
   walk(tree, '');
 }
 
-const loadOptionSpec = { like: option.anything, strict: option.boolean };
-
-/** Reads a file written by `saveSafetensors` or any safetensors writer; see `loadSafetensorsSync`. */
-export async function loadSafetensors(path: string, options?: LoadSafetensorsOptions): Promise<LoadedSafetensors> {
-  const checked = checkOptions('loadSafetensors', options, loadOptionSpec);
-  let bytes: Uint8Array;
-  try {
-    bytes = await fsPromises.readFile(path);
-  } catch (error) {
-    throw readError('loadSafetensors', path, error);
-  }
-  return fromFileBytes(bytes, `loadSafetensors(${path})`, checked);
-}
-
-/**
- * Reads `path`. Without `like`, `tree` is rebuilt from the dotted names. With `like`, names are
- * matched against the target tree, each shared tensor's shape and dtype must equal the target's,
- * and `tree` has the target's structure; `strict` (default true) makes missing or unexpected names
- * an error, and otherwise missing names keep the target's tensors.
- */
-export function loadSafetensorsSync(path: string, options?: LoadSafetensorsOptions): LoadedSafetensors {
-  const checked = checkOptions('loadSafetensorsSync', options, loadOptionSpec);
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(path);
-  } catch (error) {
-    throw readError('loadSafetensorsSync', path, error);
-  }
-  return fromFileBytes(bytes, `loadSafetensorsSync(${path})`, checked);
-}
-
-function readError(caller: string, path: string, error: unknown): SafetensorsError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reason = code === 'ENOENT' ? 'no such file' : (error as Error).message;
-  return new SafetensorsError(`${caller}: cannot read ${path}: ${reason}`, { cause: error });
-}
-
-function fromFileBytes(bytes: Uint8Array, where: string, options: LoadSafetensorsOptions): LoadedSafetensors {
+/** `decodeSafetensorsTree`, with errors that begin with `where`. */
+export function decodeTree(bytes: Uint8Array, where: string, options: LoadSafetensorsOptions): LoadedSafetensors {
   const fail: Fail = (message) => new SafetensorsError(`${where}: ${message}`);
   const { tensors, metadata } = decode(bytes, where);
   if (options.like === undefined) return { tree: treeFromNames(tensors, fail), tensors, metadata, missing: [], unexpected: [] };

@@ -9,19 +9,12 @@ import { attentionMaps, thresholdAttention } from '../../ssl/index.js';
 import { type HeatmapCell, type HeatmapOverlay, type HeatmapRow, heatmapGrid } from '../support/plot.js';
 import { writePng } from '../support/png.js';
 import type { MnistSplit } from '../support/mnist.js';
-import { normalisePixels, pickRows } from './data.js';
+import { normalisePixels } from './data.js';
+
+export { figureDigits } from './figure-digits.js';
 
 /** The share of attention mass the masks keep (the paper's 0.6). */
 export const attentionMass = 0.6;
-const classes = [0, 1, 2, 3, 4, 5, 6, 7];
-
-/** The first test digit of each class 0–7 that the split holds (fewer rows if a class is missing). */
-export function figureDigits(test: MnistSplit): MnistSplit {
-  const labels = test.labels.dataSync();
-  const rows = classes.map((digit) => labels.indexOf(digit)).filter((row) => row >= 0);
-  return pickRows(test, rows);
-}
-
 export function writeAttentionFigure(path: string, backbone: VitParams, config: VitConfig, digits: MnistSplit, title: string): void {
   const { attention } = vit(stopGradient(backbone), normalisePixels(digits.images), { config: { ...config, dropPathRate: 0 }, returnAttention: true });
   const [count, heads] = attention!.shape;

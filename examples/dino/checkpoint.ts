@@ -5,10 +5,11 @@
  * centre, AdamW's moments under `optimizer.<param>.exp_avg` / `.exp_avg_sq`, and the run's PRNG key
  * under `rng.key`. Its string metadata holds the step, the run definition (preset, overrides, the
  * resolved config, steps, seed, data subsets), each moment's step count, the training time and the
- * baseline scores.
+ * baseline scores. The file functions need Node; `checkpointBytes` and `checkpointStateFromBytes` are the
+ * same checkpoint as bytes, for a browser page's download and upload.
  */
-import { existsSync } from 'node:fs';
-import { type Key, SafetensorsError, type Tensor, loadSafetensorsSync, random, saveSafetensorsSync, zerosLike } from '../../core/index.js';
+import { type Key, SafetensorsError, type Tensor, decodeSafetensorsTree, encodeSafetensorsTree, random, saveSafetensorsSync, zerosLike } from '../../core/index.js';
+import { requireNodeBuiltin } from '../../core/platform/node-builtin.js';
 import { type AdamwSlot, type AdamwState, type DinoModelParams, namedLeaves } from '../../nn/index.js';
 import type { DinoState } from '../../ssl/index.js';
 import { presetNames } from './presets.js';
@@ -32,14 +33,18 @@ export interface CheckpointInfo {
 
 type MomentTree = Record<string, { exp_avg: Tensor; exp_avg_sq: Tensor }>;
 
-export function saveCheckpoint(path: string, state: DinoState<DinoModelParams>, run: { definition: RunDefinition; runKey: Key; backend: string }, info: CheckpointInfo): void {
+type CheckpointRun = { definition: RunDefinition; runKey: Key; backend: string };
+
+/** The tree and string metadata a checkpoint holds (see the file comment). */
+function checkpointContents(state: DinoState<DinoModelParams>, run: CheckpointRun, info: CheckpointInfo) {
   const moments: MomentTree = {};
   const steps: Record<string, number> = {};
   for (const [name, slot] of Object.entries(state.optimizer)) {
     moments[name] = { exp_avg: slot.expAvg, exp_avg_sq: slot.expAvgSq };
     steps[name] = slot.step;
   }
-  saveSafetensorsSync(path, { student: state.student, teacher: state.teacher, center: { value: state.center }, optimizer: moments, rng: { key: run.runKey } }, {
+  const tree = { student: state.student, teacher: state.teacher, center: { value: state.center }, optimizer: moments, rng: { key: run.runKey } };
+  const metadata = {
     format: checkpointFormat,
     step: String(state.step),
     run: JSON.stringify(run.definition),
@@ -47,16 +52,36 @@ export function saveCheckpoint(path: string, state: DinoState<DinoModelParams>, 
     train_seconds: String(info.trainSeconds),
     baselines: JSON.stringify(info.baselines),
     backend: run.backend,
-  });
+  };
+  return { tree, metadata };
+}
+
+export function saveCheckpoint(path: string, state: DinoState<DinoModelParams>, run: CheckpointRun, info: CheckpointInfo): void {
+  const { tree, metadata } = checkpointContents(state, run, info);
+  saveSafetensorsSync(path, tree, metadata);
+}
+
+/** The bytes `saveCheckpoint` writes. */
+export function checkpointBytes(state: DinoState<DinoModelParams>, run: CheckpointRun, info: CheckpointInfo): Uint8Array {
+  const { tree, metadata } = checkpointContents(state, run, info);
+  return encodeSafetensorsTree(tree, metadata);
 }
 
 function cannotResume(path: string, why: string): RunError {
   return new RunError(`cannot resume from ${path}: ${why}`);
 }
 
-function readFile(path: string, like?: unknown) {
+function readFile(path: string): Uint8Array {
   try {
-    return loadSafetensorsSync(path, like === undefined ? {} : { like });
+    return requireNodeBuiltin('node:fs', 'readCheckpoint').readFileSync(path);
+  } catch (error) {
+    throw cannotResume(path, `not a readable checkpoint (${(error as Error).message})`);
+  }
+}
+
+function readBytes(bytes: Uint8Array, path: string, like?: unknown) {
+  try {
+    return decodeSafetensorsTree(bytes, like === undefined ? {} : { like });
   } catch (error) {
     if (error instanceof SafetensorsError) throw cannotResume(path, `not a readable checkpoint (${error.message})`);
     throw error;
@@ -81,8 +106,8 @@ export interface CheckpointHeader {
 
 /** The run a checkpoint belongs to and where it stands; a missing, damaged or foreign file is a `RunError`. */
 export function readCheckpointHeader(path: string): CheckpointHeader {
-  if (!existsSync(path)) throw cannotResume(path, 'there is no checkpoint there (run without --resume to start one)');
-  const { metadata, tensors } = readFile(path);
+  if (!requireNodeBuiltin('node:fs', 'readCheckpointHeader').existsSync(path)) throw cannotResume(path, 'there is no checkpoint there (run without --resume to start one)');
+  const { metadata, tensors } = readBytes(readFile(path), path);
   if (metadata.format !== checkpointFormat) throw cannotResume(path, `it is not a dino-mnist checkpoint (format ${JSON.stringify(metadata.format ?? null)}, expected ${checkpointFormat})`);
   const definition = parseJson(path, metadata.run, 'run') as RunDefinition;
   if (typeof definition !== 'object' || definition === null || !presetNames.includes(definition.preset) || typeof definition.config !== 'object' || !Number.isInteger(definition.steps)) {
@@ -102,7 +127,13 @@ export function readCheckpointHeader(path: string): CheckpointHeader {
 
 /** The state saved in `path`, read into the shapes of `fresh` (a newly initialised state of the same run). */
 export function loadCheckpointState(path: string, fresh: DinoState<DinoModelParams>, step: number): DinoState<DinoModelParams> {
-  const { metadata } = readFile(path);
+  return checkpointStateFromBytes(readFile(path), fresh, step, path);
+}
+
+/** `loadCheckpointState` of bytes; `source` names them in errors. */
+export function checkpointStateFromBytes(bytes: Uint8Array, fresh: DinoState<DinoModelParams>, step: number, source = 'the checkpoint'): DinoState<DinoModelParams> {
+  const path = source;
+  const { metadata } = readBytes(bytes, path);
   const slotSteps = parseJson(path, metadata.optimizer_steps, 'optimizer_steps') as Record<string, number>;
   const params = new Map(namedLeaves(fresh.student));
   const moments: MomentTree = {};
@@ -112,7 +143,7 @@ export function loadCheckpointState(path: string, fresh: DinoState<DinoModelPara
     moments[name] = { exp_avg: zerosLike(param), exp_avg_sq: zerosLike(param) };
   }
   const like = { student: fresh.student, teacher: fresh.teacher, center: { value: fresh.center }, optimizer: moments, rng: { key: random.key(0) } };
-  const { tree } = readFile(path, like);
+  const { tree } = readBytes(bytes, path, like);
   const loaded = tree as unknown as { student: DinoModelParams; teacher: DinoModelParams; center: { value: Tensor }; optimizer: MomentTree };
   const optimizer: Record<string, AdamwSlot> = {};
   for (const [name, slot] of Object.entries(loaded.optimizer)) optimizer[name] = { step: slotSteps[name], expAvg: slot.exp_avg, expAvgSq: slot.exp_avg_sq };

@@ -6,7 +6,7 @@
  * for every seed, so runs are compared on the same digits.
  */
 import { type Key, type Tensor, div, random, sub, take, tensor } from '../../core/index.js';
-import { type MnistSplit, loadMnist } from '../support/mnist.js';
+import { type Mnist, type MnistSplit, loadMnist } from '../support/mnist.js';
 
 /** MNIST's usual mean and standard deviation, applied to every crop and every evaluated image. */
 export const pixelMean = 0.1307;
@@ -35,7 +35,11 @@ function subset(split: MnistSplit, count: number, seed: number): MnistSplit {
 }
 
 export function loadRunData(limits: { trainLimit: number; knnTrain: number; testLimit: number }): RunData {
-  const mnist = loadMnist();
+  return runDataOf(loadMnist(), limits);
+}
+
+/** `loadRunData` of digits already in memory (a browser page fetches them). */
+export function runDataOf(mnist: Mnist, limits: { trainLimit: number; knnTrain: number; testLimit: number }): RunData {
   const train = subset(mnist.train, limits.trainLimit, 20_210_429);
   return { train, bank: subset(train, limits.knnTrain, 20_210_430), test: subset(mnist.test, limits.testLimit, 20_210_431) };
 }

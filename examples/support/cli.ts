@@ -10,7 +10,7 @@
  *   const first = parseFlags(argv, spec);
  *   const flags = parseFlags(argv, spec, { defaults: presets[first.preset] });
  */
-import { pathToFileURL } from 'node:url';
+import { requireNodeBuiltin } from '../../core/platform/node-builtin.js';
 
 export type FlagSpec =
   | { type: 'integer' | 'number'; default: number; help: string; min?: number; max?: number }
@@ -169,7 +169,7 @@ export function describeFailure(program: string, error: unknown, userErrors: rea
  * `process.exitCode`), or prints `describeFailure` and exits 1.
  */
 export function runIfScript(moduleUrl: string, program: string, main: (argv: readonly string[]) => Promise<unknown>, userErrors: readonly ErrorClass[] = []): void {
-  if (process.argv[1] === undefined || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  if (process.argv[1] === undefined || moduleUrl !== requireNodeBuiltin('node:url', 'runIfScript').pathToFileURL(process.argv[1]).href) return;
   main(process.argv.slice(2)).then(
     () => process.exit(process.exitCode ?? 0),
     (error: unknown) => {

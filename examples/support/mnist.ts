@@ -10,10 +10,8 @@
  * train and the rest are test, so the split is the same on every machine. Rows are ordered digit by
  * digit, then by position in the file; shuffle with a key in the training loop.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { type Tensor, tensor } from '../../core/index.js';
+import { requireNodeBuiltin } from '../../core/platform/node-builtin.js';
 
 export const imageSize = 28;
 const pixelsPerImage = imageSize * imageSize;
@@ -42,6 +40,8 @@ export type LoadMnistOptions = {
  * throws a message that says how to install the package.
  */
 export function mnistDigitsDirectory(from: string | URL = import.meta.url): string {
+  const { createRequire } = requireNodeBuiltin('node:module', 'loadMnist');
+  const { dirname, join } = requireNodeBuiltin('node:path', 'loadMnist');
   let packageJson: string;
   try {
     packageJson = createRequire(from).resolve('mnist/package.json');
@@ -56,10 +56,10 @@ const parsedFiles = new Map<string, Float32Array>();
 
 /** The images of one digit as a flat Float32Array of n·784 values (a fresh copy). */
 export function readDigit(digit: number, directory = mnistDigitsDirectory()): Float32Array {
-  const file = join(directory, `${digit}.json`);
+  const file = requireNodeBuiltin('node:path', 'readDigit').join(directory, `${digit}.json`);
   let pixels = parsedFiles.get(file);
   if (!pixels) {
-    pixels = parseDigitFile(readFileSync(file, 'utf8'));
+    pixels = parseDigitFile(requireNodeBuiltin('node:fs', 'readDigit').readFileSync(file, 'utf8'));
     if (pixels === undefined || pixels.length % pixelsPerImage !== 0) throw new Error(`loadMnist: ${file} does not hold { "data": [...] } with 784 values per image`);
     parsedFiles.set(file, pixels);
   }
@@ -73,12 +73,25 @@ function parseDigitFile(text: string): Float32Array | undefined {
 
 /** Loads the 10,000 package digits, split per digit into train (first 80 %) and test (the rest). */
 export function loadMnist(options: LoadMnistOptions = {}): Mnist {
-  const { limitPerDigit = Infinity, trainFraction = 0.8 } = options;
-  if (!(limitPerDigit >= 1)) throw new Error(`loadMnist: limitPerDigit must be at least 1, got ${limitPerDigit}`);
-  if (!(trainFraction >= 0 && trainFraction <= 1)) throw new Error(`loadMnist: trainFraction must be in [0, 1], got ${trainFraction}`);
+  checkOptions(options, 'loadMnist');
   const directory = mnistDigitsDirectory();
+  return mnistFromDigits(digits.map((digit) => readDigit(digit, directory)), options);
+}
+
+function checkOptions({ limitPerDigit = Infinity, trainFraction = 0.8 }: LoadMnistOptions, caller: string): void {
+  if (!(limitPerDigit >= 1)) throw new Error(`${caller}: limitPerDigit must be at least 1, got ${limitPerDigit}`);
+  if (!(trainFraction >= 0 && trainFraction <= 1)) throw new Error(`${caller}: trainFraction must be in [0, 1], got ${trainFraction}`);
+}
+
+/** `loadMnist`'s split of the digits already read: `images[d]` holds digit d's n·784 grey levels. */
+export function mnistFromDigits(images: readonly Float32Array[], options: LoadMnistOptions = {}): Mnist {
+  checkOptions(options, 'mnistFromDigits');
+  const { limitPerDigit = Infinity, trainFraction = 0.8 } = options;
+  if (images.length !== digits.length || images.some((pixels) => pixels.length % pixelsPerImage !== 0)) {
+    throw new Error(`mnistFromDigits: expected ten arrays (digits 0…9) of 784 values per image, got ${images.length}`);
+  }
   const parts = digits.map((digit) => {
-    const all = readDigit(digit, directory);
+    const all = images[digit];
     const count = Math.min(all.length / pixelsPerImage, Math.floor(limitPerDigit));
     const trainCount = Math.floor(trainFraction * count);
     return {

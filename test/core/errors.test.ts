@@ -31,7 +31,7 @@ describe('error messages', () => {
 
   it('an unknown backend lists the allowed ones', () => {
     expect(() => tg.setBackend('tpu' as never)).toThrow(OptionError);
-    expect(() => tg.setBackend('tpu' as never)).toThrow('setBackend: unknown backend "tpu"; allowed: reference, gpujs, headlessgl, webasm, cpu, webgpu');
+    expect(() => tg.setBackend('tpu' as never)).toThrow('setBackend: unknown backend "tpu"; allowed: reference, gpujs, webgl2, headlessgl, webasm, cpu, webgpu');
   });
 
   it('bad options name the option and what is allowed', () => {

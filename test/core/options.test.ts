@@ -105,6 +105,8 @@ const classification: Record<string, Classified> = {
   'random.randint': { positional: () => tg.random.randint(k, [2], 0, any('5')), error: 'randint: maxval must be an integer' },
   'random.permutation': { positional: () => tg.random.permutation(k, any([3])), error: 'permutation: n must be an integer' },
   encodeSafetensors: { positional: () => tg.encodeSafetensors({ w: x }, any({ step: 3 })), error: 'encodeSafetensors: metadata "step" must be a string, got 3', errorClass: SafetensorsError },
+  encodeSafetensorsTree: { positional: () => tg.encodeSafetensorsTree({ w: x, step: any(3) }), error: 'encodeSafetensorsTree: the leaf "step" is 3, not a Tensor; a safetensors file holds only tensors (store numbers and strings as strings in the metadata argument, or as tensors)', errorClass: SafetensorsError },
+  decodeSafetensorsTree: { misspelled: () => tg.decodeSafetensorsTree(tg.encodeSafetensorsTree({ w: x }), any({ strictly: false })), key: 'strictly', allowed: 'like, strict' },
   decodeSafetensors: { positional: () => tg.decodeSafetensors(any([1, 2])), error: 'decodeSafetensors: expected a Uint8Array, got [1,2]', errorClass: SafetensorsError },
   saveSafetensors: {
     positional: () => tg.saveSafetensors(file, { w: x, step: 3 }),
@@ -137,6 +139,7 @@ async function publicFunctionsOfCoreModules(): Promise<string[]> {
     'creation.ts',
     'random.ts',
     'io/safetensors.ts',
+    'io/safetensors-file.ts',
   ];
   const names = new Set<string>();
   for (const path of files) {

@@ -1,7 +1,8 @@
 /**
  * Float32 matrix products on the CPU through generated WebAssembly SIMD, on worker threads that share
- * the module's memory. The call is synchronous: the caller computes a share itself and blocks until
- * the workers have done theirs.
+ * the module's memory (worker_threads in Node, Web Workers in a cross-origin isolated page; one thread
+ * where memory cannot be shared). The call is synchronous: the caller computes a share itself and waits
+ * until the workers have done theirs (blocking in Atomics.wait, or spinning on a browser's main thread).
  *
  *   const c = wasmMatmul(a, b, m, k, n);                 // C[m×n] = A[m×k]·B[k×n], row-major
  *   wasmMatmul(a, b, m, k, n, batch, { out });           // batch products, written into `out`
@@ -10,12 +11,13 @@
  * Inputs are copied into WebAssembly memory (B packed into column panels on the way), the product is
  * copied out; both copies are part of every call's cost.
  */
-import { availableParallelism } from 'node:os';
 import { outputBuffer } from '../../buffer-pool.js';
+import { processorCount } from '../../platform/node-builtin.js';
 import { defaultKernelShape, generateMatmulModule, packedBytes, scratchTileBytes, type MatmulExports } from './kernel.js';
 import { ThreadPool, controlBytes, maximumChunks, maximumThreads, scratchBytesPerThread, type Chunk } from './pool.js';
 import { FunctionBuilder, emitModule } from './wasm-emitter.js';
 import { growHeap, maximumPages, pageBytes, webAssembly, type WasmApi, type WasmMemory } from './webassembly-api.js';
+import { workerHost } from './worker-host.js';
 
 export interface WasmMatmulOptions {
   /** Elements from one B matrix to the next in `b`; 0 shares one B across the batch. Default k·n. */
@@ -37,6 +39,8 @@ export interface WasmMatmulInfo {
   readonly sharedMemory: boolean;
   /** Threads a call may use, the caller included. */
   readonly threads: number;
+  /** How workers are started (`worker_threads`, `web workers`), or why there is one thread only. */
+  readonly threading: string;
   /** Workers started and ready (at most threads − 1; 0 until a large product starts them). */
   readonly readyWorkers: number;
   /** Threads that computed part of the last call (0 before the first). */
@@ -72,6 +76,7 @@ interface Runtime {
   readonly memory: WasmMemory;
   readonly exports: MatmulExports;
   readonly pool: ThreadPool | undefined;
+  readonly threading: string;
   heap: Float32Array;
 }
 
@@ -109,10 +114,19 @@ function getRuntime(): Runtime {
   }
   const module = new api.Module(generateMatmulModule({ shape, shared, initialPages: 1, maximumPages }));
   const exports = new api.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
-  const threads = shared ? Math.max(1, Math.min(availableParallelism(), maximumThreads)) : 1;
-  const pool = threads > 1 ? new ThreadPool(module, memory, exports.gemm, threads) : undefined;
-  runtime = { memory, exports, pool, heap: new Float32Array(memory.buffer) };
+  const host = workerHost();
+  const threads = shared && host ? Math.max(1, Math.min(processorCount(), maximumThreads)) : 1;
+  const pool = threads > 1 && host ? new ThreadPool(module, memory, exports.gemm, threads, host) : undefined;
+  const threading = pool && host ? host.name : singleThreadReason(shared, host !== undefined, threads);
+  if (!pool && !shared) console.info(`tapegrad: wasmMatmul runs on one thread: ${threading}`); // said once: the runtime is made once
+  runtime = { memory, exports, pool, threading, heap: new Float32Array(memory.buffer) };
   return runtime;
+}
+
+function singleThreadReason(shared: boolean, hasHost: boolean, threads: number): string {
+  if (!shared) return 'no SharedArrayBuffer here: a browser page must be cross-origin isolated (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  if (!hasHost) return 'this host cannot start workers';
+  return `the host reports ${threads} processor`;
 }
 
 /** Grows the memory to at least `bytes` and returns a Float32Array over all of it. */
@@ -282,6 +296,7 @@ export function wasmMatmulInfo(): WasmMatmulInfo {
     available,
     sharedMemory: typeof SharedArrayBuffer === 'function' && run?.memory.buffer instanceof SharedArrayBuffer,
     threads: run?.pool?.threads ?? (available ? 1 : 0),
+    threading: run?.threading ?? 'none: no WebAssembly SIMD',
     readyWorkers: run?.pool?.readyWorkers() ?? 0,
     lastCallThreads,
     lastCallOnWorkers,

@@ -13,9 +13,14 @@
  * ended and the next was published, therefore cannot claim with a stale view: its swap fails and it
  * rereads. Once a claim succeeds, the job cannot end (nor its table change) until that chunk is
  * counted done, so the worker reads the chunk's parameters after claiming.
+ *
+ * Workers are started by a `WorkerHost` (worker_threads in Node, Web Workers in a browser). A browser's
+ * main thread may not block in Atomics.wait; there the caller spins on the done count instead. It
+ * spins only for chunks that workers have already claimed (it drains every unclaimed chunk itself), so
+ * the wait is at most one chunk's work, and a worker that has not started yet never holds it up.
  */
-import { Worker } from 'node:worker_threads';
 import type { WasmMemory, WasmModule } from './webassembly-api.js';
+import { type WorkerHost, threadMayBlock } from './worker-host.js';
 
 /** Int32 word indices in the control block. */
 const word = {
@@ -97,14 +102,12 @@ const drainSource = `function drain(control, gemm, scratch, id) {
   }
 }`;
 
-const workerSource = `'use strict';
-const { workerData } = require('node:worker_threads');
-const { module, memory, id } = workerData;
-${drainSource}
-function serve() {
+/** What every worker runs: instantiate the kernel over the shared memory, then drain each job published. */
+const workerSource = `${drainSource}
+function serve(module, memory, id) {
   const control = new Int32Array(memory.buffer, 0, ${controlBytes / 4});
   const scratch = ${scratchByte} + id * ${scratchBytesPerThread};
-  const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm;
+  const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm; // if this throws, the worker never marks itself ready
   let seen = Atomics.load(control, ${word.generation});
   Atomics.store(control, ${word.ready} + id, 1);
   for (;;) {
@@ -112,16 +115,14 @@ function serve() {
     seen = Atomics.load(control, ${word.generation});
     drain(control, gemm, scratch, id);
   }
-}
-serve(); // if instantiation throws, the worker exits without ever marking itself ready
-`;
+}`;
 
 type Drain = (control: Int32Array, gemm: Gemm, scratch: number, id: number) => void;
 const drain = new Function(`${drainSource}\nreturn drain;`)() as Drain;
 
 export class ThreadPool {
   private readonly control: Int32Array;
-  private workers: Worker[] = [];
+  private started = 0;
 
   /** `threads` counts the calling thread: a pool of n threads starts n − 1 workers. */
   constructor(
@@ -129,6 +130,7 @@ export class ThreadPool {
     private readonly memory: WasmMemory,
     private readonly gemm: Gemm,
     readonly threads: number,
+    private readonly host: WorkerHost,
   ) {
     this.control = new Int32Array(memory.buffer, 0, controlBytes / 4);
   }
@@ -140,19 +142,10 @@ export class ThreadPool {
 
   /** Starts the workers if they are not started; returns at once (they become ready on their own). */
   start(): void {
-    if (this.workers.length > 0 || this.threads < 2) return;
+    if (this.started > 0 || this.threads < 2) return;
     for (let id = 1; id < this.threads; id++) {
-      const worker = new Worker(workerSource, {
-        eval: true,
-        workerData: { module: this.module, memory: this.memory, id },
-        execArgv: [], // no loaders (tsx, vitest) in the workers: they run plain JavaScript
-        stdout: false,
-        stderr: false,
-      });
-      worker.unref();
-      worker.on('error', () => Atomics.store(this.control, word.ready + id, 0));
-      worker.on('exit', () => Atomics.store(this.control, word.ready + id, 0));
-      this.workers.push(worker);
+      this.host.start(workerSource, { module: this.module, memory: this.memory, id }, () => Atomics.store(this.control, word.ready + id, 0));
+      this.started++;
     }
   }
 
@@ -199,10 +192,11 @@ export class ThreadPool {
     Atomics.store(control, word.participants, Math.min(threads, this.threads));
     Atomics.store(control, word.claim, tag); // chunk 0 of this generation: open
     Atomics.store(control, word.generation, generation);
-    if (threads > 1 && this.workers.length > 0) Atomics.notify(control, word.generation);
+    if (threads > 1 && this.started > 0) Atomics.notify(control, word.generation);
     drain(control, this.gemm, ThreadPool.scratch(0), 0);
+    const block = threadMayBlock();
     for (let done = Atomics.load(control, word.done); done < job.chunks.length; done = Atomics.load(control, word.done)) {
-      Atomics.wait(control, word.done, done);
+      if (block) Atomics.wait(control, word.done, done);
     }
     if (Atomics.load(control, word.failed) !== 0) throw new Error('wasmMatmul: the kernel trapped on one of the threads (an address outside WebAssembly memory?)');
   }
