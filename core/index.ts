@@ -52,6 +52,7 @@ export { checkGrads, type CheckGradsOptions, type CheckMode } from './transforms
 export { printTape } from './transforms/print-tape.js';
 export { jit, type JitOptions } from './transforms/jit.js';
 export { setDebugNans, debugNans } from './debug-nans.js';
+export { profileOps, formatOpProfile, type OpProfileEntry } from './profile.js';
 
 // pytrees
 export { type PyTree, type TreeDef, type MapLeaves, type TreeMapped, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';
