@@ -50,6 +50,7 @@ export { stopGradient } from './transforms/stop-gradient.js';
 export { customVjp, type CustomVjpRule } from './transforms/custom-vjp.js';
 export { checkGrads, type CheckGradsOptions, type CheckMode } from './transforms/check-grads.js';
 export { printTape } from './transforms/print-tape.js';
+export { printProgram } from './transforms/print-program.js';
 export { jit, type JitOptions } from './transforms/jit.js';
 export { setDebugNans, debugNans } from './debug-nans.js';
 export { profileOps, formatOpProfile, type OpProfileEntry } from './profile.js';

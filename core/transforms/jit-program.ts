@@ -1,0 +1,169 @@
+/**
+ * What `jit` compiles a trace into: the ops that depend on the arguments, in order, reading numbered
+ * slots (the arguments fill the first ones) or constants of the trace, each with the output type its
+ * shape rule gave at trace time, and a buffer plan made once.
+ *
+ * The plan. While traced, every op's requests for output buffers (`outputBuffer`) were noted with the
+ * memory each got, so the compiler knows which request became which value, which values share memory
+ * (a view and its base form one group), and when each group is read for the last time. It assigns
+ * each group, and each request that only lived during its op (a contiguous copy of an argument), one
+ * buffer of its dtype and length, reusing a buffer once its group is dead: interval colouring per
+ * size, so a program holds as many buffers of a size as were ever live at once, no more. Groups that
+ * hold an argument, a constant or a result are never planned (results belong to the caller), nor is
+ * memory a kernel made itself (gpu.js outputs, random draws): those are left to the garbage collector.
+ */
+import { type DType, type TypedArray, allocate, dtypeOfArray } from '../dtype.js';
+import type { OpDef, OutputType } from '../op.js';
+import type { TreeDef } from '../pytree.js';
+import type { Tensor } from '../tensor.js';
+import type { Trace, TraceValue } from '../trace.js';
+
+/** Where an instruction reads a tensor: a slot filled while the program runs, or a constant of the trace. */
+export type Ref = { readonly slot: number } | { readonly constant: Tensor };
+
+/** One output buffer request of an instruction, and the planned buffer that serves it (null: a new array). */
+export interface PlannedRequest {
+  readonly dtype: DType;
+  readonly length: number;
+  readonly buffer: TypedArray | null;
+}
+
+export interface Instruction {
+  readonly op: OpDef<any, any>;
+  readonly inputs: readonly Ref[];
+  readonly attrs: unknown;
+  readonly out: number;
+  /** The shape rule's answer at trace time; a compiled run does not ask again. */
+  readonly type: OutputType;
+  readonly requests: readonly PlannedRequest[];
+  /** The planned buffer the output must live in, or null when its memory is not planned. */
+  readonly outputBuffer: TypedArray | null;
+}
+
+export interface Program {
+  readonly instructions: readonly Instruction[];
+  /** For each instruction, the slots read for the last time there, which the run lets go of. */
+  readonly releases: readonly (readonly number[])[];
+  readonly slotCount: number;
+  readonly inputCount: number;
+  readonly outputs: readonly Ref[];
+  readonly outputDef: TreeDef;
+  /** The memory of every planned buffer, to check that no unplanned value lands in one. */
+  readonly plannedMemory: ReadonlySet<ArrayBufferLike>;
+  readonly plannedBuffers: readonly TypedArray[];
+  /** Set when a run's requests differed from the trace's: the program then runs op by op through `apply`. */
+  abandoned: { readonly instruction: number; readonly op: string } | null;
+}
+
+/** Numbers the traced values, drops the work that does not depend on the arguments, and plans buffers. */
+export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outputDef: TreeDef): Program {
+  const slots = new Map<number, number>();
+  trace.inputs.forEach((value, i) => slots.set(value.id, i));
+  const groupOfSlot: number[] = trace.inputs.map((value) => value.buffer);
+  const unplannable = new Set<number>(groupOfSlot);
+  const refOf = (value: TraceValue): Ref => {
+    const slot = slots.get(value.id);
+    if (slot !== undefined) return { slot };
+    if (!value.constant) throw new Error(`jit: internal error: value ${value.id} is neither traced nor kept as a constant`);
+    unplannable.add(value.buffer);
+    return { constant: value.constant };
+  };
+  const events = trace.events.filter((event) => trace.traced.has(event.output.id));
+  const drafts = events.map((event) => {
+    // work that does not depend on the arguments was done once, at trace time: its results are constants
+    const inputs = event.inputs.map(refOf);
+    const out = slots.size;
+    slots.set(event.output.id, out);
+    groupOfSlot[out] = event.output.buffer;
+    return { event, inputs, out };
+  });
+  const outputRefs = outputs.map(refOf);
+  for (const ref of outputRefs) if ('slot' in ref) unplannable.add(groupOfSlot[ref.slot]);
+  const lastUse = lastUses(drafts, outputRefs, slots.size);
+  const plan = planBuffers(drafts.map(({ event, out }) => ({ requests: event.requests, out })), groupOfSlot, lastUse, unplannable);
+  const instructions = drafts.map(({ event, inputs, out }, i): Instruction => ({
+    op: event.op,
+    inputs,
+    attrs: event.attrs,
+    out,
+    type: { shape: event.output.shape, dtype: event.output.dtype },
+    requests: plan.requests[i],
+    outputBuffer: plan.bufferOfGroup.get(groupOfSlot[out]) ?? null,
+  }));
+  return {
+    instructions,
+    releases: releasePlan(lastUse, instructions.length),
+    slotCount: slots.size,
+    inputCount: trace.inputs.length,
+    outputs: outputRefs,
+    outputDef,
+    plannedMemory: new Set(plan.buffers.map((buffer) => buffer.buffer)),
+    plannedBuffers: plan.buffers,
+    abandoned: null,
+  };
+}
+
+/** The last instruction reading each slot (−1: never read; Infinity: a result). */
+function lastUses(drafts: readonly { inputs: readonly Ref[] }[], outputs: readonly Ref[], slotCount: number): number[] {
+  const lastUse = new Array<number>(slotCount).fill(-1);
+  drafts.forEach(({ inputs }, i) => {
+    for (const ref of inputs) if ('slot' in ref) lastUse[ref.slot] = i;
+  });
+  for (const ref of outputs) if ('slot' in ref) lastUse[ref.slot] = Infinity;
+  return lastUse;
+}
+
+function releasePlan(lastUse: readonly number[], instructionCount: number): number[][] {
+  const releases = Array.from({ length: instructionCount }, (): number[] => []);
+  lastUse.forEach((i, slot) => {
+    if (i >= 0 && i < instructionCount) releases[i].push(slot);
+  });
+  return releases;
+}
+
+interface PlanStep {
+  readonly requests: readonly { readonly dtype: DType; readonly length: number; readonly buffer: number }[];
+  readonly out: number;
+}
+
+/**
+ * Gives each plannable request a buffer. A request is plannable when its memory became the output of
+ * its own instruction (and of nothing earlier) or of no value at all (a temporary), and its group is
+ * not an argument's, a constant's or a result's. Its buffer is busy from its instruction to the last
+ * read of any value in its group, and free for the instructions after that.
+ */
+function planBuffers(steps: readonly PlanStep[], groupOfSlot: readonly number[], lastUse: readonly number[], unplannable: ReadonlySet<number>) {
+  const slotsOfGroup = new Map<number, number[]>();
+  groupOfSlot.forEach((group, slot) => {
+    const list = slotsOfGroup.get(group);
+    if (list) list.push(slot);
+    else slotsOfGroup.set(group, [slot]);
+  });
+  const free = new Map<string, TypedArray[]>();
+  const freedAfter = steps.map((): TypedArray[] => []);
+  const bufferOfGroup = new Map<number, TypedArray>();
+  const buffers: TypedArray[] = [];
+  const requests = steps.map(({ requests: asked, out }, i) => {
+    const planned = asked.map(({ dtype, length, buffer: group }): PlannedRequest => {
+      const members = slotsOfGroup.get(group) ?? [];
+      const ownOutput = members.length === 0 || members[0] === out;
+      if (!ownOutput || unplannable.has(group) || bufferOfGroup.has(group)) return { dtype, length, buffer: null };
+      const key = `${dtype}:${length}`;
+      const reused = free.get(key)?.pop();
+      const buffer = reused ?? allocate(dtype, length);
+      if (!reused) buffers.push(buffer);
+      bufferOfGroup.set(group, buffer);
+      const death = Math.max(i, ...members.map((slot) => lastUse[slot]));
+      freedAfter[Math.min(death, steps.length - 1)].push(buffer);
+      return { dtype, length, buffer };
+    });
+    for (const buffer of freedAfter[i]) {
+      const key = `${dtypeOfArray(buffer)}:${buffer.length}`;
+      const list = free.get(key);
+      if (list) list.push(buffer);
+      else free.set(key, [buffer]);
+    }
+    return planned;
+  });
+  return { requests, bufferOfGroup, buffers };
+}
