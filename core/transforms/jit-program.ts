@@ -7,12 +7,13 @@
  * memory each got, so the compiler knows which request became which value, which values share memory
  * (a view and its base form one group), and when each group is read for the last time. It assigns
  * each group, and each request that only lived during its op (a contiguous copy of an argument), one
- * buffer of its dtype and length, reusing a buffer once its group is dead: interval colouring per
- * size, so a program holds as many buffers of a size as were ever live at once, no more. Groups that
+ * buffer, reusing a buffer once its group is dead (the shortest free one that fits, else a free one
+ * lengthened): a program holds about as much memory as its values ever live at once. The memory is
+ * allocated when the program first runs compiled. Groups that
  * hold an argument, a constant or a result are never planned (results belong to the caller), nor is
  * memory a kernel made itself (gpu.js outputs, random draws): those are left to the garbage collector.
  */
-import { type DType, type TypedArray, allocate, dtypeOfArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import type { OpDef, OutputType } from '../op.js';
 import type { TreeDef } from '../pytree.js';
 import type { Tensor } from '../tensor.js';
@@ -21,11 +22,17 @@ import type { Trace, TraceValue } from '../trace.js';
 /** Where an instruction reads a tensor: a slot filled while the program runs, or a constant of the trace. */
 export type Ref = { readonly slot: number } | { readonly constant: Tensor };
 
-/** One output buffer request of an instruction, and the planned buffer that serves it (null: a new array). */
+/** One output buffer request of an instruction, and the planned buffer that serves it (an index into the plan; null: a new array). */
 export interface PlannedRequest {
   readonly dtype: DType;
   readonly length: number;
-  readonly buffer: TypedArray | null;
+  readonly buffer: number | null;
+}
+
+/** A planned buffer's dtype and length (the longest request it serves); the memory is allocated on the program's first compiled run. */
+export interface PlannedBuffer {
+  readonly dtype: DType;
+  length: number;
 }
 
 export interface Instruction {
@@ -37,7 +44,7 @@ export interface Instruction {
   readonly type: OutputType;
   readonly requests: readonly PlannedRequest[];
   /** The planned buffer the output must live in, or null when its memory is not planned. */
-  readonly outputBuffer: TypedArray | null;
+  readonly outputBuffer: number | null;
 }
 
 export interface Program {
@@ -48,9 +55,9 @@ export interface Program {
   readonly inputCount: number;
   readonly outputs: readonly Ref[];
   readonly outputDef: TreeDef;
-  /** The memory of every planned buffer, to check that no unplanned value lands in one. */
-  readonly plannedMemory: ReadonlySet<ArrayBufferLike>;
-  readonly plannedBuffers: readonly TypedArray[];
+  readonly plannedBuffers: readonly PlannedBuffer[];
+  /** The planned buffers' memory, made on the first compiled run (a program that only ever runs op by op needs none). */
+  memory: { readonly buffers: readonly TypedArray[]; readonly all: ReadonlySet<ArrayBufferLike> } | null;
   /** Set when a run's requests differed from the trace's: the program then runs op by op through `apply`. */
   abandoned: { readonly instruction: number; readonly op: string } | null;
 }
@@ -97,8 +104,8 @@ export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outpu
     inputCount: trace.inputs.length,
     outputs: outputRefs,
     outputDef,
-    plannedMemory: new Set(plan.buffers.map((buffer) => buffer.buffer)),
     plannedBuffers: plan.buffers,
+    memory: null,
     abandoned: null,
   };
 }
@@ -139,31 +146,46 @@ function planBuffers(steps: readonly PlanStep[], groupOfSlot: readonly number[],
     if (list) list.push(slot);
     else slotsOfGroup.set(group, [slot]);
   });
-  const free = new Map<string, TypedArray[]>();
-  const freedAfter = steps.map((): TypedArray[] => []);
-  const bufferOfGroup = new Map<number, TypedArray>();
-  const buffers: TypedArray[] = [];
+  const free = new Map<DType, number[]>();
+  const freedAfter = steps.map((): number[] => []);
+  const bufferOfGroup = new Map<number, number>();
+  const buffers: PlannedBuffer[] = [];
   const requests = steps.map(({ requests: asked, out }, i) => {
     const planned = asked.map(({ dtype, length, buffer: group }): PlannedRequest => {
       const members = slotsOfGroup.get(group) ?? [];
       const ownOutput = members.length === 0 || members[0] === out;
       if (!ownOutput || unplannable.has(group) || bufferOfGroup.has(group)) return { dtype, length, buffer: null };
-      const key = `${dtype}:${length}`;
-      const reused = free.get(key)?.pop();
-      const buffer = reused ?? allocate(dtype, length);
-      if (!reused) buffers.push(buffer);
+      const buffer = takeFree(free, buffers, dtype, length);
       bufferOfGroup.set(group, buffer);
       const death = Math.max(i, ...members.map((slot) => lastUse[slot]));
       freedAfter[Math.min(death, steps.length - 1)].push(buffer);
       return { dtype, length, buffer };
     });
     for (const buffer of freedAfter[i]) {
-      const key = `${dtypeOfArray(buffer)}:${buffer.length}`;
-      const list = free.get(key);
+      const list = free.get(buffers[buffer].dtype);
       if (list) list.push(buffer);
-      else free.set(key, [buffer]);
+      else free.set(buffers[buffer].dtype, [buffer]);
     }
     return planned;
   });
   return { requests, bufferOfGroup, buffers };
+}
+
+/**
+ * A free buffer for `length` elements: the shortest free one that is long enough (a request shorter
+ * than its buffer gets a view of its start), else the longest free one, lengthened, else a new one.
+ */
+function takeFree(free: Map<DType, number[]>, buffers: PlannedBuffer[], dtype: DType, length: number): number {
+  const list = free.get(dtype) ?? [];
+  if (list.length === 0) return buffers.push({ dtype, length }) - 1;
+  const lengthOf = (k: number) => buffers[list[k]].length;
+  let best = 0;
+  for (let k = 1; k < list.length; k++) {
+    const fits = lengthOf(k) >= length;
+    const bestFits = lengthOf(best) >= length;
+    if (fits ? !bestFits || lengthOf(k) < lengthOf(best) : !bestFits && lengthOf(k) > lengthOf(best)) best = k;
+  }
+  const [buffer] = list.splice(best, 1);
+  buffers[buffer].length = Math.max(buffers[buffer].length, length);
+  return buffer;
 }

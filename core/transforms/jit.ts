@@ -91,12 +91,15 @@ function runCompiled(program: Program, inputs: readonly Tensor[]): Tensor[] | nu
   const values = new Array<Tensor | undefined>(program.slotCount);
   inputs.forEach((t, i) => (values[i] = t));
   const resolve = (ref: Ref) => ('slot' in ref ? values[ref.slot]! : ref.constant);
+  const memory = (program.memory ??= allocatePlan(program));
   let current: Instruction = program.instructions[0];
   let served = 0;
   const source: OutputBufferSource = {
     take: (dtype, length) => {
       const planned = current.requests[served++];
-      return planned?.buffer && planned.dtype === dtype && planned.length === length ? planned.buffer : allocate(dtype, length);
+      if (!planned || planned.buffer === null || planned.dtype !== dtype || planned.length !== length) return allocate(dtype, length);
+      const buffer = memory.buffers[planned.buffer];
+      return buffer.length === length ? buffer : buffer.subarray(0, length);
     },
   };
   const checkNans = debugNans();
@@ -107,7 +110,7 @@ function runCompiled(program: Program, inputs: readonly Tensor[]): Tensor[] | nu
         served = 0;
         const args = current.inputs.map(resolve);
         const output = execute(current.op, args, current.attrs, current.type);
-        if (served !== current.requests.length || !inPlannedMemory(program, current, output)) {
+        if (served !== current.requests.length || !inPlannedMemory(memory, current, output)) {
           program.abandoned = { instruction: i, op: current.op.name };
           console.warn(`tapegrad: jit's buffer plan does not fit this call at %${current.out} (${current.op.name}): its memory differs from the trace's, so this program runs op by op from now on`);
           return false;
@@ -122,9 +125,14 @@ function runCompiled(program: Program, inputs: readonly Tensor[]): Tensor[] | nu
   return completed ? program.outputs.map(resolve) : null;
 }
 
-function inPlannedMemory(program: Program, instruction: Instruction, output: Tensor): boolean {
-  const memory = output.storage.data.buffer;
-  return instruction.outputBuffer ? memory === instruction.outputBuffer.buffer : !program.plannedMemory.has(memory);
+function allocatePlan(program: Program): NonNullable<Program['memory']> {
+  const buffers = program.plannedBuffers.map(({ dtype, length }) => allocate(dtype, length));
+  return { buffers, all: new Set(buffers.map((buffer) => buffer.buffer)) };
+}
+
+function inPlannedMemory(memory: NonNullable<Program['memory']>, instruction: Instruction, output: Tensor): boolean {
+  const data = output.storage.data.buffer;
+  return instruction.outputBuffer !== null ? data === memory.buffers[instruction.outputBuffer].buffer : !memory.all.has(data);
 }
 
 /** Applies each op through `apply` (tapes and traces see them), in new memory, letting each value go after its last use. */

@@ -17,12 +17,11 @@ import { describeAttrs } from './print-tape.js';
 export function printProgram(jitted: (...args: any[]) => unknown, ...args: unknown[]): string {
   const program = programFor(jitted, args);
   if (!program) throw new TransformError('printProgram: the function must be one that jit returned');
-  const bufferNames = new Map(program.plannedBuffers.map((buffer, i) => [buffer, `b${i}`]));
   const ref = (r: Ref) => ('slot' in r ? `%${r.slot}` : `c ${formatShape(r.constant.shape)}`);
   const lines = program.instructions.map((instruction) => {
     const own = instruction.outputBuffer;
-    const where = own ? `in ${bufferNames.get(own)}` : 'unplanned';
-    const temporaries = instruction.requests.filter((r) => r.buffer && r.buffer !== own).map((r) => ` + ${bufferNames.get(r.buffer!)}`).join('');
+    const where = own !== null ? `in b${own}` : 'unplanned';
+    const temporaries = instruction.requests.filter((r) => r.buffer !== null && r.buffer !== own).map((r) => ` + b${r.buffer}`).join('');
     const { shape, dtype } = instruction.type;
     return `%${instruction.out} = ${instruction.op.name}(${instruction.inputs.map(ref).join(', ')}${describeAttrs(instruction.attrs)}) → ${dtype} ${formatShape(shape)}  ${where}${temporaries}`;
   });
@@ -30,7 +29,7 @@ export function printProgram(jitted: (...args: any[]) => unknown, ...args: unkno
 }
 
 function summary(program: Program): string {
-  const bytes = program.plannedBuffers.reduce((total, buffer) => total + buffer.byteLength, 0);
+  const bytes = program.plannedBuffers.reduce((total, { dtype, length }) => total + length * (dtype === 'float64' ? 8 : 4), 0);
   const valueBytes = program.instructions.reduce((total, { type }) => total + sizeOf(type.shape) * (type.dtype === 'float64' ? 8 : 4), 0);
   const abandoned = program.abandoned ? `; plan abandoned at %${program.instructions[program.abandoned.instruction].out} (${program.abandoned.op}): runs op by op` : '';
   return (
