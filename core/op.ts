@@ -47,6 +47,13 @@ export interface OpDef<Attrs, Saved extends object, Name extends OpName = OpName
   vjp(cotangent: Tensor, saved: Saved, attrs: Attrs): readonly (Tensor | null)[];
 }
 
+/** What `execute` needs of an op: a name (for profiles) and its forward. An `OpDef` is one; so is a kernel `jit` fused from several. */
+export interface Executable<Attrs> {
+  readonly name: string;
+  readonly args: readonly string[];
+  forward(inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Forward;
+}
+
 /** Runs a primitive eagerly on the current backend and offers it to the active tapes. */
 export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
   const output = insideOp(() => execute(op, inputs, attrs, op.infer(inputs, attrs)));
@@ -60,7 +67,7 @@ export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inpu
  * Makes an op's output from inputs already checked against its shape rule (`out` is what the rule
  * gave): the one place ops reach the backend, eager or replayed by `jit`, and where `profileOps` times them.
  */
-export function execute<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Tensor {
+export function execute<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Tensor {
   const profile = activeOpProfile();
   if (profile === null) return dispatch(op, inputs, attrs, out);
   const start = performance.now();
@@ -71,7 +78,7 @@ export function execute<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, in
   }
 }
 
-function dispatch<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Tensor {
+function dispatch<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Tensor {
   const forward = op.forward(inputs, attrs, out);
   let storage: NdArray<TypedArray>;
   if ('view' in forward) {

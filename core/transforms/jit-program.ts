@@ -13,8 +13,10 @@
  * hold an argument, a constant or a result are never planned (results belong to the caller), nor is
  * memory a kernel made itself (gpu.js outputs, random draws): those are left to the garbage collector.
  */
+import { type Backend, currentBackend } from '../backend/index.js';
 import type { DType, TypedArray } from '../dtype.js';
 import type { OpDef, OutputType } from '../op.js';
+import { type Draft, type FusedKernel, type OpDraft, fuseElementwise } from './jit-fusion.js';
 import type { TreeDef } from '../pytree.js';
 import type { Tensor } from '../tensor.js';
 import type { Trace, TraceValue } from '../trace.js';
@@ -35,8 +37,7 @@ export interface PlannedBuffer {
   length: number;
 }
 
-export interface Instruction {
-  readonly op: OpDef<any, any>;
+interface InstructionBase {
   readonly inputs: readonly Ref[];
   readonly attrs: unknown;
   readonly out: number;
@@ -46,6 +47,20 @@ export interface Instruction {
   /** The planned buffer the output must live in, or null when its memory is not planned. */
   readonly outputBuffer: number | null;
 }
+
+export interface OpInstruction extends InstructionBase {
+  readonly kind: 'op';
+  readonly op: OpDef<any, any>;
+}
+
+/** A fused elementwise chain (`jit-fusion.ts`), with the ops it replaced for running op by op. */
+export interface FusedInstruction extends InstructionBase {
+  readonly kind: 'fused';
+  readonly op: FusedKernel;
+  readonly parts: readonly OpInstruction[];
+}
+
+export type Instruction = OpInstruction | FusedInstruction;
 
 export interface Program {
   readonly instructions: readonly Instruction[];
@@ -58,12 +73,17 @@ export interface Program {
   readonly plannedBuffers: readonly PlannedBuffer[];
   /** The planned buffers' memory, made on the first compiled run (a program that only ever runs op by op needs none). */
   memory: { readonly buffers: readonly TypedArray[]; readonly all: ReadonlySet<ArrayBufferLike> } | null;
+  /** The backend whose kernels the fused chains reproduce, or null when nothing fused. */
+  readonly fusedFor: Backend | null;
   /** Set when a run's requests differed from the trace's: the program then runs op by op through `apply`. */
   abandoned: { readonly instruction: number; readonly op: string } | null;
 }
 
-/** Numbers the traced values, drops the work that does not depend on the arguments, and plans buffers. */
-export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outputDef: TreeDef): Program {
+/**
+ * Numbers the traced values, drops the work that does not depend on the arguments, fuses elementwise
+ * chains when `fuse` is set (the caller knows whether the backend runs the fused kernels), and plans buffers.
+ */
+export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outputDef: TreeDef, fuse: boolean): Program {
   const slots = new Map<number, number>();
   trace.inputs.forEach((value, i) => slots.set(value.id, i));
   const groupOfSlot: number[] = trace.inputs.map((value) => value.buffer);
@@ -75,28 +95,29 @@ export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outpu
     unplannable.add(value.buffer);
     return { constant: value.constant };
   };
+  const dtypeOfSlot: DType[] = trace.inputs.map((value) => value.dtype);
   const events = trace.events.filter((event) => trace.traced.has(event.output.id));
-  const drafts = events.map((event) => {
+  const opDrafts = events.map((event): OpDraft => {
     // work that does not depend on the arguments was done once, at trace time: its results are constants
     const inputs = event.inputs.map(refOf);
     const out = slots.size;
     slots.set(event.output.id, out);
     groupOfSlot[out] = event.output.buffer;
-    return { event, inputs, out };
+    dtypeOfSlot[out] = event.output.dtype;
+    return { kind: 'op', op: event.op, inputs, attrs: event.attrs, out, type: { shape: event.output.shape, dtype: event.output.dtype }, requests: event.requests };
   });
   const outputRefs = outputs.map(refOf);
-  for (const ref of outputRefs) if ('slot' in ref) unplannable.add(groupOfSlot[ref.slot]);
+  const results = new Set<number>();
+  for (const ref of outputRefs) if ('slot' in ref) unplannable.add(groupOfSlot[ref.slot]), results.add(ref.slot);
+  const dtypeOf = (ref: Ref) => ('slot' in ref ? dtypeOfSlot[ref.slot] : ref.constant.dtype);
+  const drafts: Draft[] = fuse ? fuseElementwise(opDrafts, dtypeOf, results, (slot) => groupOfSlot[slot]) : opDrafts;
   const lastUse = lastUses(drafts, outputRefs, slots.size);
-  const plan = planBuffers(drafts.map(({ event, out }) => ({ requests: event.requests, out })), groupOfSlot, lastUse, unplannable);
-  const instructions = drafts.map(({ event, inputs, out }, i): Instruction => ({
-    op: event.op,
-    inputs,
-    attrs: event.attrs,
-    out,
-    type: { shape: event.output.shape, dtype: event.output.dtype },
-    requests: plan.requests[i],
-    outputBuffer: plan.bufferOfGroup.get(groupOfSlot[out]) ?? null,
-  }));
+  const plan = planBuffers(drafts, groupOfSlot, lastUse, unplannable);
+  const unplanned = (draft: OpDraft): OpInstruction => ({ ...draft, requests: [], outputBuffer: null });
+  const instructions = drafts.map((draft, i): Instruction => {
+    const planned = { requests: plan.requests[i], outputBuffer: plan.bufferOfGroup.get(groupOfSlot[draft.out]) ?? null };
+    return draft.kind === 'fused' ? { ...draft, ...planned, parts: draft.parts.map(unplanned) } : { ...draft, ...planned };
+  });
   return {
     instructions,
     releases: releasePlan(lastUse, instructions.length),
@@ -106,6 +127,7 @@ export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outpu
     outputDef,
     plannedBuffers: plan.buffers,
     memory: null,
+    fusedFor: instructions.some((instruction) => instruction.kind === 'fused') ? currentBackend() : null,
     abandoned: null,
   };
 }

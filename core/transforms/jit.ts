@@ -8,6 +8,8 @@ import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
 import { type Tensor, isContiguous } from '../tensor.js';
 import { anyTapeActive } from '../tape.js';
 import { Trace, tracing, withTrace } from '../trace.js';
+import { type Backend, currentBackend } from '../backend/index.js';
+import { wasmFusedAvailable } from '../backend/wasm-elementwise/index.js';
 import { type Instruction, type Program, type Ref, compileTrace } from './jit-program.js';
 
 export interface JitOptions {
@@ -65,7 +67,7 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
     const trace = new Trace(inputs);
     const out = withTrace(trace, () => f(...treeUnflatten<Args>(def, inputs)));
     const [outputs, outputDef] = treeFlatten(out, 'jit', 'the result');
-    const program = compileTrace(trace, outputs.map((t) => trace.describe(t, true)), outputDef);
+    const program = compileTrace(trace, outputs.map((t) => trace.describe(t, true)), outputDef, fusesHere(currentBackend()));
     programs.set(signature, program);
     if (programs.size > cacheSize) programs.delete(programs.keys().next().value as string);
     return wanted === 'program' ? program : out;
@@ -75,9 +77,19 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
   return jitted;
 }
 
-/** Runs the compiled program, or op by op while tapes or a trace watch (or once its plan was abandoned). */
+/**
+ * Whether compiled programs fuse elementwise chains on `backend`: where float32 ops run as WebAssembly
+ * SIMD host kernels (gpu.js CPU modes), whose lanes the fused loops reproduce. Each program remembers
+ * the backend it fused for and runs op by op on another.
+ */
+function fusesHere(backend: Backend): boolean {
+  return backend.name === 'gpujs' && backend.info().mode !== 'headlessgl' && wasmFusedAvailable();
+}
+
+/** Runs the compiled program, or op by op while tapes or a trace watch (or once its plan was abandoned, or on another backend than it fused for). */
 function run<Out>(program: Program, inputs: readonly Tensor[]): Out {
-  const outputs = (anyTapeActive() || tracing() || program.abandoned ? null : runCompiled(program, inputs)) ?? runApplied(program, inputs);
+  const compiled = !anyTapeActive() && !tracing() && !program.abandoned && (program.fusedFor === null || program.fusedFor === currentBackend());
+  const outputs = (compiled ? runCompiled(program, inputs) : null) ?? runApplied(program, inputs);
   return treeUnflatten<Out>(program.outputDef, outputs);
 }
 
@@ -142,7 +154,13 @@ function runApplied(program: Program, inputs: readonly Tensor[]): Tensor[] {
   const resolve = (ref: Ref) => ('slot' in ref ? values[ref.slot]! : ref.constant);
   withinReplay(() =>
     program.instructions.forEach((instruction, i) => {
-      values[instruction.out] = apply(instruction.op, instruction.inputs.map(resolve), instruction.attrs);
+      if (instruction.kind === 'fused') {
+        for (const part of instruction.parts) values[part.out] = apply(part.op, part.inputs.map(resolve), part.attrs);
+        // the chain's inner values are read by the chain only
+        for (const part of instruction.parts) if (part.out !== instruction.out) values[part.out] = undefined;
+      } else {
+        values[instruction.out] = apply(instruction.op, instruction.inputs.map(resolve), instruction.attrs);
+      }
       for (const slot of program.releases[i]) values[slot] = undefined;
     }),
   );

@@ -1,6 +1,7 @@
 /**
- * jit's compiled programs: kernels called directly in planned buffers, equal to eager on random
- * elementwise graphs, op by op under tapes, and a plan that does not fit a call is abandoned, not trusted.
+ * jit's compiled programs: kernels called directly in planned buffers, elementwise chains fused, equal
+ * to eager on random elementwise graphs, op by op under tapes, and a plan that does not fit a call is
+ * abandoned, not trusted. (A wrong fused op, e.g. sub emitted as add, fails the property test.)
  */
 import fc from 'fast-check';
 import ndarray from 'ndarray';
@@ -44,8 +45,9 @@ const draw = (shape: number[], seed: number) => {
 };
 
 describe('jit compiled programs', () => {
-  it('equal eager results exactly on random elementwise graphs with broadcasts, call after call (float32 CPU kernels, planned buffers)', () =>
-    tg.withBackend('gpujs', () =>
+  it('equal eager results exactly on random elementwise graphs with broadcasts, call after call (fused chains, planned buffers)', () =>
+    // a CPU mode: chains fuse into generated SIMD loops, which must give the unfused kernels' float32 values
+    tg.withBackend('webasm', () =>
       fc.assert(
         fc.property(fc.array(stepArb, { minLength: 1, maxLength: 14 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 70 }), (steps, rows, columns) => {
           const f = graph(steps);
@@ -86,19 +88,33 @@ describe('jit compiled programs', () => {
   });
 
   it('printProgram shows the planned buffers, reused once values are dead', () =>
-    // a CPU mode, whose host kernels write into planned buffers
+    // a CPU mode, whose host kernels (matmul here) write into planned buffers
     tg.withBackend('webasm', () => {
-      const jf = tg.jit((x: Tensor) => tg.sum(tg.mul(tg.exp(tg.mul(x, 2)), tg.tanh(tg.exp(tg.neg(x))))));
+      const jf = tg.jit((x: Tensor) => tg.sum(tg.matmul(tg.matmul(tg.matmul(tg.matmul(x, x), x), x), x)));
       const x = draw([64, 64], 1);
-      const text = tg.printProgram(jf, x);
-      const lines = text.split('\n');
-      expect(lines[0]).toMatch(/^jit program: 1 arguments, \d+ ops; \d+ planned buffers/);
+      const lines = tg.printProgram(jf, x).split('\n');
+      expect(lines[0]).toMatch(/^jit program: 1 arguments, 5 instructions; \d+ planned buffers/);
       expect(lines.at(-1)).toMatch(/^results: %\d+$/);
       const buffers = lines.slice(1, -1).flatMap((line) => [...line.matchAll(/\bin (b\d+)/g)].map((m) => m[1]));
-      // mul, exp, exp, mul write planned buffers (neg and tanh are gpu.js kernels, in their own memory); never more than two live at once
-      expect(buffers.length).toBe(4);
+      // four products, never more than two alive at once
+      expect(buffers).toHaveLength(4);
       expect(new Set(buffers).size).toBe(2);
       expect(() => tg.printProgram((y: Tensor) => y, x)).toThrow(tg.TransformError);
+    }));
+
+  it('fuses elementwise chains on a CPU mode, and printProgram names the ops of each', () =>
+    tg.withBackend('webasm', () => {
+      const f = (x: Tensor) => tg.sum(tg.mul(tg.exp(tg.mul(x, 2)), tg.tanh(tg.exp(tg.neg(x)))));
+      const jf = tg.jit(f);
+      const x = draw([64, 64], 2);
+      const lines = tg.printProgram(jf, x).split('\n');
+      expect(lines[0]).toContain('(2 fused chains of 5 ops)');
+      const fused = lines.flatMap((line) => [...line.matchAll(/fused\[([^\]]+)\]/g)].map((m) => m[1]));
+      // tanh has no SIMD kernel, so it stays apart and the chain around it is cut there
+      expect(fused).toEqual(['neg → exp', 'mul → exp → mul']);
+      expect(jf(x).item()).toBe(f(x).item());
+      // on another backend the program runs its ops one by one, with that backend's kernels
+      expect(tg.withBackend('reference', () => jf(x).item())).toBe(tg.withBackend('reference', () => f(x).item()));
     }));
 
   it('abandons a plan that a call does not fit (an op copied at trace time and makes a view now) and stays right', () =>
