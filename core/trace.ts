@@ -2,7 +2,7 @@ import { withOutputBuffers } from './buffer-pool.js';
 import { type DType, type TypedArray, allocate } from './dtype.js';
 import { TransformError, formatShape } from './errors.js';
 import type { OpDef } from './op.js';
-import type { Tensor } from './tensor.js';
+import { type Tensor, repeatingWindow } from './tensor.js';
 
 /**
  * A tensor as the trace describes it: identity, type, and the group of its buffer (tensors in one
@@ -15,6 +15,8 @@ export interface TraceValue {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly buffer: number;
+  /** Whether its layout repeats one window (`repeatingWindow`), which kernels read without a copy. */
+  readonly window: boolean;
   readonly constant?: Tensor;
 }
 
@@ -64,7 +66,7 @@ export class Trace {
 
   /** `tensor` as the trace keeps it; with `keepConstant`, a tensor computed without the arguments keeps its value. */
   describe(tensor: Tensor, keepConstant: boolean): TraceValue {
-    const value = { id: tensor.id, shape: tensor.shape, dtype: tensor.dtype, buffer: this.groupOf(tensor.storage.data) };
+    const value = { id: tensor.id, shape: tensor.shape, dtype: tensor.dtype, buffer: this.groupOf(tensor.storage.data), window: repeatingWindow(tensor.storage) !== null };
     return keepConstant && !this.traced.has(tensor.id) ? { ...value, constant: tensor } : value;
   }
 }

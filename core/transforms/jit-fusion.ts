@@ -7,13 +7,11 @@
  * as its repeating window, with no full-size copy. The chain runs where its last op ran; the ops it
  * replaced are kept, and run one by one whenever the program runs op by op.
  */
-import { withOutputBuffers } from '../buffer-pool.js';
 import { type FusedBinary, type FusedExpression, type FusedNode, type FusedUnary, fusedBinaries, fusedUnaries, wasmFused } from '../backend/wasm-elementwise/index.js';
-import { type DType, allocate } from '../dtype.js';
+import type { DType } from '../dtype.js';
 import type { Executable, Forward, OpDef, OutputType } from '../op.js';
-import { repeatingWindow } from '../ops/broadcast.js';
 import { sizeOf } from '../shape.js';
-import { type Tensor, contiguousData } from '../tensor.js';
+import { type Tensor, contiguousData, repeatingWindow } from '../tensor.js';
 import type { BufferRequest } from '../trace.js';
 import type { Ref } from './jit-program.js';
 
@@ -42,6 +40,13 @@ export interface FusedKernel extends Executable<unknown> {
   readonly expression: FusedExpression;
 }
 
+/** What fusion reads of a program's values: a ref's dtype and whether it is a window, a slot's buffer group. */
+export interface ValuesOfRefs {
+  dtypeOf(ref: Ref): DType;
+  isWindow(ref: Ref): boolean;
+  groupOf(slot: number): number;
+}
+
 /** Chains longer than this are cut (each value of the chain is a v128 local of the loop). */
 const longestChain = 32;
 
@@ -49,10 +54,11 @@ const isUnary = (name: string): name is FusedUnary => (fusedUnaries as readonly 
 const isBinary = (name: string): name is FusedBinary => (fusedBinaries as readonly string[]).includes(name);
 
 /**
- * Replaces each chain of two or more fusible ops with one fused draft. `dtypeOf` gives a ref's dtype,
- * `results` the slots the program returns, whose values must exist, and `groupOf` a slot's buffer group.
+ * Replaces each chain of two or more fusible ops with one fused draft; `results` are the slots the
+ * program returns, whose values must exist.
  */
-export function fuseElementwise(drafts: readonly OpDraft[], dtypeOf: (ref: Ref) => DType, results: ReadonlySet<number>, groupOf: (slot: number) => number): Draft[] {
+export function fuseElementwise(drafts: readonly OpDraft[], values: ValuesOfRefs, results: ReadonlySet<number>): Draft[] {
+  const { dtypeOf } = values;
   const readers = new Map<number, Set<number>>();
   drafts.forEach((draft, i) => {
     for (const ref of draft.inputs) if ('slot' in ref) (readers.get(ref.slot) ?? readers.set(ref.slot, new Set()).get(ref.slot)!).add(i);
@@ -82,14 +88,17 @@ export function fuseElementwise(drafts: readonly OpDraft[], dtypeOf: (ref: Ref) 
     if (chain.length < 2) continue;
     chain.sort((a, b) => a - b);
     const last = chain[chain.length - 1];
-    fusedAt.set(last, fusedDraft(chain.map((i) => drafts[i]), groupOf(drafts[last].out)));
+    fusedAt.set(last, fusedDraft(chain.map((i) => drafts[i]), values));
     for (const i of chain) if (i !== last) absorbed.add(i);
   }
   return drafts.flatMap((draft, i): Draft[] => (absorbed.has(i) ? [] : [fusedAt.get(i) ?? draft]));
 }
 
+/** Group numbers for the fused kernels' temporaries: negative, so no traced memory has them. */
+let temporaryGroup = -1;
+
 /** One fused draft from a chain in program order: its expression, its outside inputs, one output request. */
-function fusedDraft(parts: readonly OpDraft[], outputGroup: number): FusedDraft {
+function fusedDraft(parts: readonly OpDraft[], values: ValuesOfRefs): FusedDraft {
   const inputs: Ref[] = [];
   const nodes: FusedNode[] = [];
   const nodeOfSlot = new Map<number, number>();
@@ -117,8 +126,12 @@ function fusedDraft(parts: readonly OpDraft[], outputGroup: number): FusedDraft 
     attrs: {},
     out: last.out,
     type: last.type,
-    // the fused loop asks for its output and nothing else; it lives where the chain's last value lived
-    requests: [{ dtype: 'float32', length: size, buffer: outputGroup }],
+    // the fused kernel asks for a contiguous copy of each input that is not a window, in order (temporaries,
+    // in groups of their own), then for its output, which lives where the chain's last value lived
+    requests: [
+      ...inputs.filter((ref) => !values.isWindow(ref)).map(() => ({ dtype: 'float32' as const, length: size, buffer: temporaryGroup-- })),
+      { dtype: 'float32', length: size, buffer: values.groupOf(last.out) },
+    ],
     parts,
   };
 }
@@ -129,15 +142,10 @@ function fusedKernel(expression: FusedExpression): FusedKernel {
     args: [],
     expression,
     forward: (inputs: readonly Tensor[], _attrs: unknown, out: OutputType): Forward => {
-      const windows = inputs.map((t) => (repeatingWindow(t.storage) ?? newContiguousCopy(t)) as Float32Array);
+      const windows = inputs.map((t) => (repeatingWindow(t.storage) ?? contiguousData(t.storage)) as Float32Array);
       const values = wasmFused(expression, windows, sizeOf(out.shape));
       if (!values) throw new Error('jit: internal error: a fused kernel ran where WebAssembly SIMD is missing');
       return { values };
     },
   };
-}
-
-/** A contiguous copy in new memory: the fused kernel's one planned request is its output. */
-function newContiguousCopy(t: Tensor) {
-  return withOutputBuffers({ take: allocate }, () => contiguousData(t.storage));
 }

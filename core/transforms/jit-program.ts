@@ -18,7 +18,7 @@ import type { DType, TypedArray } from '../dtype.js';
 import type { OpDef, OutputType } from '../op.js';
 import { type Draft, type FusedKernel, type OpDraft, fuseElementwise } from './jit-fusion.js';
 import type { TreeDef } from '../pytree.js';
-import type { Tensor } from '../tensor.js';
+import { type Tensor, repeatingWindow } from '../tensor.js';
 import type { Trace, TraceValue } from '../trace.js';
 
 /** Where an instruction reads a tensor: a slot filled while the program runs, or a constant of the trace. */
@@ -110,7 +110,10 @@ export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outpu
   const results = new Set<number>();
   for (const ref of outputRefs) if ('slot' in ref) unplannable.add(groupOfSlot[ref.slot]), results.add(ref.slot);
   const dtypeOf = (ref: Ref) => ('slot' in ref ? dtypeOfSlot[ref.slot] : ref.constant.dtype);
-  const drafts: Draft[] = fuse ? fuseElementwise(opDrafts, dtypeOf, results, (slot) => groupOfSlot[slot]) : opDrafts;
+  const windowOfSlot: boolean[] = trace.inputs.map((value) => value.window);
+  for (const event of events) windowOfSlot[slots.get(event.output.id)!] = event.output.window;
+  const isWindow = (ref: Ref) => ('slot' in ref ? windowOfSlot[ref.slot] : repeatingWindow(ref.constant.storage) !== null);
+  const drafts: Draft[] = fuse ? fuseElementwise(opDrafts, { dtypeOf, isWindow, groupOf: (slot) => groupOfSlot[slot] }, results) : opDrafts;
   const lastUse = lastUses(drafts, outputRefs, slots.size);
   const plan = planBuffers(drafts, groupOfSlot, lastUse, unplannable);
   const unplanned = (draft: OpDraft): OpInstruction => ({ ...draft, requests: [], outputBuffer: null });
