@@ -73,8 +73,8 @@ export interface Program {
   readonly plannedBuffers: readonly PlannedBuffer[];
   /** The planned buffers' memory, made on the first compiled run (a program that only ever runs op by op needs none). */
   memory: { readonly buffers: readonly TypedArray[]; readonly all: ReadonlySet<ArrayBufferLike> } | null;
-  /** The backend whose kernels the fused chains reproduce, or null when nothing fused. */
-  readonly fusedFor: Backend | null;
+  /** The backend it was traced on: its kernels made the requests the plan serves, and the fused chains reproduce them. */
+  readonly tracedOn: Backend;
   /** Set when a run's requests differed from the trace's: the program then runs op by op through `apply`. */
   abandoned: { readonly instruction: number; readonly op: string } | null;
 }
@@ -130,7 +130,7 @@ export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outpu
     outputDef,
     plannedBuffers: plan.buffers,
     memory: null,
-    fusedFor: instructions.some((instruction) => instruction.kind === 'fused') ? currentBackend() : null,
+    tracedOn: currentBackend(),
     abandoned: null,
   };
 }

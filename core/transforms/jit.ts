@@ -1,3 +1,5 @@
+import { type Backend, currentBackend } from '../backend/index.js';
+import { wasmFusedAvailable } from '../backend/wasm-elementwise/index.js';
 import { type OutputBufferSource, withOutputBuffers } from '../buffer-pool.js';
 import { checkFinite, debugNans, withinReplay } from '../debug-nans.js';
 import { allocate } from '../dtype.js';
@@ -8,8 +10,6 @@ import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
 import { type Tensor, isContiguous } from '../tensor.js';
 import { anyTapeActive } from '../tape.js';
 import { Trace, tracing, withTrace } from '../trace.js';
-import { type Backend, currentBackend } from '../backend/index.js';
-import { wasmFusedAvailable } from '../backend/wasm-elementwise/index.js';
 import { type Instruction, type Program, type Ref, compileTrace } from './jit-program.js';
 
 export interface JitOptions {
@@ -39,9 +39,11 @@ export function programFor(jitted: Function, args: unknown[]): Program | undefin
  * every op it applies (forward, backward and optimiser update alike), and compiles the record into a
  * program (`jit-program.ts`): the ops that depend on the arguments, each with its output type, and a
  * buffer plan made once. Later calls run the program on the new arguments without re-running `f`'s
- * JavaScript: each op's kernel is called directly (no shape rule, no tape, no trace record), every
+ * JavaScript: each op's kernel is called directly (no shape rule, no tape, no trace record), chains of
+ * float32 elementwise ops run as one generated SIMD loop each on CPU modes (`jit-fusion.ts`), every
  * intermediate lives in its planned buffer, and values are let go of after their last use.
- * Results equal eager results exactly (the same kernels run). `f` must not read the value
+ * Results equal eager results exactly (the same kernels run, and fused loops compute each lane as
+ * the kernels they replace do). `f` must not read the value
  * of a tensor computed from its arguments (the error says so); values fixed at trace time (numbers,
  * strings, constants made inside `f`) are baked in, so pass anything that changes between calls as a
  * tensor or as a plain value in the arguments (plain values are part of the signature).
@@ -79,16 +81,19 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
 
 /**
  * Whether compiled programs fuse elementwise chains on `backend`: where float32 ops run as WebAssembly
- * SIMD host kernels (gpu.js CPU modes), whose lanes the fused loops reproduce. Each program remembers
- * the backend it fused for and runs op by op on another.
+ * SIMD host kernels (gpu.js CPU modes), whose lanes the fused loops reproduce. The hook where another
+ * backend's fusion (WGSL on WebGPU) would be chosen.
  */
 function fusesHere(backend: Backend): boolean {
   return backend.name === 'gpujs' && backend.info().mode !== 'headlessgl' && wasmFusedAvailable();
 }
 
-/** Runs the compiled program, or op by op while tapes or a trace watch (or once its plan was abandoned, or on another backend than it fused for). */
+/**
+ * Runs the compiled program, or op by op: while tapes or a trace watch, on another backend than the
+ * one it was traced on (whose kernels ask for other buffers), or once its plan was abandoned.
+ */
 function run<Out>(program: Program, inputs: readonly Tensor[]): Out {
-  const compiled = !anyTapeActive() && !tracing() && !program.abandoned && (program.fusedFor === null || program.fusedFor === currentBackend());
+  const compiled = !anyTapeActive() && !tracing() && !program.abandoned && program.tracedOn === currentBackend();
   const outputs = (compiled ? runCompiled(program, inputs) : null) ?? runApplied(program, inputs);
   return treeUnflatten<Out>(program.outputDef, outputs);
 }

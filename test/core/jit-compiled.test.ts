@@ -117,6 +117,19 @@ describe('jit compiled programs', () => {
       expect(tg.withBackend('reference', () => jf(x).item())).toBe(tg.withBackend('reference', () => f(x).item()));
     }));
 
+  it('runs op by op on another backend than the one it was traced on, keeping its plan for that one', () => {
+    const f = (x: Tensor) => tg.sum(tg.mul(tg.exp(tg.matmul(x, x)), 0.5));
+    const jf = tg.jit(f);
+    const x = draw([64, 64], 3);
+    const warn = vi.spyOn(console, 'warn');
+    tg.withBackend('webasm', () => jf(x));
+    expect(tg.withBackend('reference', () => jf(x).item())).toBe(tg.withBackend('reference', () => f(x).item()));
+    expect(tg.withBackend('webasm', () => jf(x).item())).toBe(tg.withBackend('webasm', () => f(x).item()));
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    expect(tg.withBackend('webasm', () => tg.printProgram(jf, x)).split('\n')[0]).not.toContain('abandoned');
+  });
+
   it('abandons a plan that a call does not fit (an op copied at trace time and makes a view now) and stays right', () =>
     tg.withBackend('gpujs', () => {
       // copies into an output buffer when the first element is positive, else is a view of its input
