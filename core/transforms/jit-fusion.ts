@@ -97,7 +97,7 @@ export function fuseElementwise(drafts: readonly OpDraft[], values: ValuesOfRefs
 /** Group numbers for the fused kernels' temporaries: negative, so no traced memory has them. */
 let temporaryGroup = -1;
 
-/** One fused draft from a chain in program order: its expression, its outside inputs, one output request. */
+/** One fused draft from a chain in program order: its expression, its outside inputs, and the requests its kernel makes. */
 function fusedDraft(parts: readonly OpDraft[], values: ValuesOfRefs): FusedDraft {
   const inputs: Ref[] = [];
   const nodes: FusedNode[] = [];
