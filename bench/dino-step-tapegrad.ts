@@ -2,10 +2,11 @@
  * The DINO-step benchmark for tapegrad: `dinoStep` from `ssl/dino.ts` with `vitDinoModel` (or `jitDinoStep` with `--mode jit`), on
  * the backend named by `--backend` or `TAPEGRAD_BACKEND` (`reference`, a gpu.js mode, or `webgpu`). The
  * schedules are replaced by constants (see `dino-step/preset.ts`). Run through `npm run bench`, or
- * alone: `TAPEGRAD_BACKEND=reference npx tsx bench/dino-step-tapegrad.ts --steps 2`.
+ * alone: `TAPEGRAD_BACKEND=reference npx tsx bench/dino-step-tapegrad.ts --steps 2`. `--profile` adds one
+ * step timed per op class (`profileOps`: the dispatch of each op, eager or compiled), slowest first.
  */
 import { readFileSync } from 'node:fs';
-import { type BackendChoice, type Tensor, backendInfo, flattenNamed, matmul, random, setBackend, tensor, unflattenNamed } from '../core/index.js';
+import { type BackendChoice, type Tensor, backendInfo, flattenNamed, formatOpProfile, matmul, profileOps, random, setBackend, tensor, unflattenNamed } from '../core/index.js';
 import { type DinoModelParams, bicubicMatrix, vitMnist } from '../nn/index.js';
 import { type DinoModel, type DinoState, dinoStep, initDinoState, jitDinoStep, vitDinoModel } from '../ssl/dino.js';
 import { type DinoStepTarget, main } from './dino-step/harness.js';
@@ -95,6 +96,13 @@ await main<Tensor[]>(async (flags) => {
           const { state: next, metrics } = step(state, batch, random.key(1000 + index));
           state = next;
           return { loss: metrics.loss, teacherEntropy: metrics.teacherEntropy };
+        },
+        profileStep: async (batch, index) => {
+          const start = performance.now();
+          const { result, profile } = profileOps(() => step(state, batch, random.key(1000 + index)));
+          const ms = performance.now() - start;
+          state = result.state;
+          return formatOpProfile(profile, ms);
         },
       };
     },

@@ -6,7 +6,8 @@
  * writes bench/results.json.
  *
  * Flags: --steps N (timed steps, default 10), --warmup N (2), --repeat N (sanity repeats, 5),
- * --only tapegrad,tfjs,jax-js,torch, --skip-ops, --no-agreement, --timeout-s S (per process, 3600).
+ * --only tapegrad,tfjs,jax-js,torch, --skip-ops, --no-agreement, --timeout-s S (per process, 3600),
+ * --profile (tapegrad's rows time one more step per op class, printed after the table).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ interface Flags {
   readonly skipOps: boolean;
   readonly agreement: boolean;
   readonly timeoutSeconds: number;
+  readonly profile: boolean;
 }
 
 const libraries = ['tapegrad', 'tfjs', 'jax-js', 'torch'];
@@ -34,9 +36,9 @@ function parseFlags(argv: readonly string[]): Flags {
   const switches = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
-    if (flag === '--skip-ops' || flag === '--no-agreement') switches.add(flag);
+    if (flag === '--skip-ops' || flag === '--no-agreement' || flag === '--profile') switches.add(flag);
     else if (['--steps', '--warmup', '--repeat', '--only', '--timeout-s'].includes(flag)) values.set(flag, inline ?? argv[++i]);
-    else throw new Error(`unknown flag ${argv[i]}; allowed: --steps N, --warmup N, --repeat N, --only ${libraries.join(',')}, --skip-ops, --no-agreement, --timeout-s S`);
+    else throw new Error(`unknown flag ${argv[i]}; allowed: --steps N, --warmup N, --repeat N, --only ${libraries.join(',')}, --skip-ops, --no-agreement, --timeout-s S, --profile`);
   }
   const count = (flag: string, fallback: number, min: number) => {
     const value = values.has(flag) ? Number(values.get(flag)) : fallback;
@@ -49,6 +51,7 @@ function parseFlags(argv: readonly string[]): Flags {
   return {
     steps: count('--steps', 10, 1), warmup: count('--warmup', 2, 0), repeat: count('--repeat', 5, 1), only,
     skipOps: switches.has('--skip-ops'), agreement: !switches.has('--no-agreement'), timeoutSeconds: count('--timeout-s', 3600, 1),
+    profile: switches.has('--profile'),
   };
 }
 
@@ -189,7 +192,8 @@ for (const target of list) {
     continue;
   }
   process.stderr.write(`running ${rowLabel(target)} …\n`);
-  const outcome = await runTarget(target, passThrough, flags.timeoutSeconds);
+  const profile = flags.profile && library === 'tapegrad' && backend !== 'reference' ? ['--profile'] : [];
+  const outcome = await runTarget(target, [...passThrough, ...profile], flags.timeoutSeconds);
   rows.push('error' in outcome ? { library, backend, mode, message: `failed: ${outcome.error}` } : { library, backend, mode, result: outcome });
 }
 const agreement = flags.agreement ? await checkAgreement(list, flags.timeoutSeconds) : undefined;
@@ -202,6 +206,7 @@ if (Math.max(loadAtStart, loadAtEnd) > cores / 2) console.log(`warning: the mach
 console.log(`${flags.warmup} warm-up steps, then ${flags.steps} timed steps per row; sanity: ${flags.repeat} repeats of one batch\n`);
 console.log(formatTable(rows));
 if (agreement) console.log(`\n${formatAgreement(agreement)}`);
+for (const row of rows) if ('result' in row && row.result.profile) console.log(`\n${rowLabel(row)}, one step per op class:\n${row.result.profile}`);
 
 const resultsPath = new URL('./results.json', import.meta.url);
 writeFileSync(

@@ -1,60 +1,24 @@
 /**
- * Output buffers recycled between ops. A fresh typed array is cheap to create but its memory is
- * paged in on first write: on this project's 2-core machines, filling a new 3.2 MB Float32Array
- * costs 2.9 ms against 0.14 ms for an array used before. Eager code cannot know when a tensor dies;
- * `jit`'s replay does (each intermediate's last use is planned), so it hands dead buffers to a pool
- * and the kernels that write every element of their output take from it.
+ * Where kernels that write every element of their output get it. Eager code cannot know when a tensor
+ * dies, so it gets a new zeroed array. A compiled `jit` program knows each intermediate's lifetime and
+ * serves each request from a buffer planned once (`core/transforms/jit-plan.ts`); a `jit` trace
+ * watches the requests to learn what to plan. Reusing a buffer also saves paging in new memory: on
+ * this project's 2-core machines, filling a new 3.2 MB Float32Array costs 2.9 ms against 0.14 ms for
+ * an array used before.
  */
-import { type DType, type TypedArray, allocate, dtypeOfArray } from './dtype.js';
+import { type DType, type TypedArray, allocate } from './dtype.js';
 
-export class BufferPool {
-  private readonly free = new Map<string, TypedArray[]>();
-  /** Buffers asked for since the last `trim`, per dtype and length, served or not. */
-  private readonly demand = new Map<string, number>();
-
-  /** A dead buffer of this dtype and length, or undefined. */
-  take(dtype: DType, length: number): TypedArray | undefined {
-    const key = `${dtype}:${length}`;
-    this.demand.set(key, (this.demand.get(key) ?? 0) + 1);
-    return this.free.get(key)?.pop();
-  }
-
-  /** Takes back a buffer that nothing reads any more. */
-  give(buffer: TypedArray): void {
-    const key = `${dtypeOfArray(buffer)}:${buffer.length}`;
-    const list = this.free.get(key);
-    if (list) list.push(buffer);
-    else this.free.set(key, [buffer]);
-  }
-
-  /**
-   * Keeps, of each dtype and length, only as many buffers as were asked for since the last trim (a
-   * replay asks for the same ones each call), so buffers no kernel takes (outputs of gpu.js kernels,
-   * random draws) do not pile up from call to call.
-   */
-  trim(): void {
-    for (const [key, list] of this.free) {
-      const keep = this.demand.get(key) ?? 0;
-      if (keep === 0) this.free.delete(key);
-      else if (list.length > keep) list.length = keep;
-    }
-    this.demand.clear();
-  }
-
-  /** Buffers held, for tests and diagnostics. */
-  size(): number {
-    let count = 0;
-    for (const list of this.free.values()) count += list.length;
-    return count;
-  }
+/** Serves output buffers while it is active (`withOutputBuffers`); contents may be old. */
+export interface OutputBufferSource {
+  take(dtype: DType, length: number): TypedArray;
 }
 
-let active: BufferPool | null = null;
+let active: OutputBufferSource | null = null;
 
-/** Runs `fn` with `pool` serving `outputBuffer`. */
-export function withBufferPool<T>(pool: BufferPool, fn: () => T): T {
+/** Runs `fn` with `source` serving `outputBuffer`. */
+export function withOutputBuffers<T>(source: OutputBufferSource, fn: () => T): T {
   const outer = active;
-  active = pool;
+  active = source;
   try {
     return fn();
   } finally {
@@ -63,11 +27,11 @@ export function withBufferPool<T>(pool: BufferPool, fn: () => T): T {
 }
 
 /**
- * A buffer for a kernel's output, for a caller that writes every element: a recycled one (with old
- * contents) inside a jit replay when the pool has one, else a new zeroed array.
+ * A buffer for a kernel's output, for a caller that writes every element: the active source's (with
+ * old contents, inside a compiled jit program), else a new zeroed array.
  */
 export function outputBuffer(dtype: DType, length: number): TypedArray {
-  return active?.take(dtype, length) ?? allocate(dtype, length);
+  return active === null ? allocate(dtype, length) : active.take(dtype, length);
 }
 
 /** A copy of `source` in an output buffer. */

@@ -1,6 +1,5 @@
 import { isFloat } from './dtype.js';
 import { NonFiniteError, formatShape } from './errors.js';
-import type { OpDef } from './op.js';
 import { anyTapeActive } from './tape.js';
 import { type Tensor, contiguousData } from './tensor.js';
 
@@ -45,7 +44,7 @@ export function withinReplay<T>(fn: () => T): T {
 }
 
 /** Called by `apply` for every op while debug mode is on. */
-export function checkFinite(op: OpDef<any, any>, inputs: readonly Tensor[], output: Tensor): void {
+export function checkFinite(op: { readonly name: string; readonly args: readonly string[] }, inputs: readonly Tensor[], output: Tensor): void {
   if (!isFloat(output.dtype)) return;
   const values = contiguousData(output.storage);
   let index = 0;

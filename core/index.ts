@@ -50,11 +50,13 @@ export { stopGradient } from './transforms/stop-gradient.js';
 export { customVjp, type CustomVjpRule } from './transforms/custom-vjp.js';
 export { checkGrads, type CheckGradsOptions, type CheckMode } from './transforms/check-grads.js';
 export { printTape } from './transforms/print-tape.js';
+export { printProgram } from './transforms/print-program.js';
 export { jit, type JitOptions } from './transforms/jit.js';
 export { setDebugNans, debugNans } from './debug-nans.js';
 export { vmap, type VmapOptions } from './transforms/vmap.js';
 export type { AxisSpec } from './transforms/vmap-axes.js';
 export { jacfwd, jacrev, hessian, type JacobianOptions } from './transforms/jacobians.js';
+export { profileOps, formatOpProfile, type OpProfileEntry } from './profile.js';
 
 // pytrees
 export { type PyTree, type TreeDef, type MapLeaves, type TreeMapped, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';

@@ -4,6 +4,7 @@ import { checkFinite, debugNans } from './debug-nans.js';
 import type { DType, TypedArray } from './dtype.js';
 import type { HostKernel, KernelFunction } from './kernel.js';
 import type { OpName } from './ops/names.js';
+import { activeOpProfile } from './profile.js';
 import { sizeOf } from './shape.js';
 import { recordOnActiveTapes } from './tape.js';
 import { insideOp, recordOp } from './trace.js';
@@ -46,17 +47,38 @@ export interface OpDef<Attrs, Saved extends object, Name extends OpName = OpName
   vjp(cotangent: Tensor, saved: Saved, attrs: Attrs): readonly (Tensor | null)[];
 }
 
+/** What `execute` needs of an op: a name (for profiles) and its forward. An `OpDef` is one; so is a kernel `jit` fused from several. */
+export interface Executable<Attrs> {
+  readonly name: string;
+  readonly args: readonly string[];
+  forward(inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Forward;
+}
+
 /** Runs a primitive eagerly on the current backend and offers it to the active tapes. */
 export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
-  const output = insideOp(() => run(op, inputs, attrs));
+  const output = insideOp(() => execute(op, inputs, attrs, op.infer(inputs, attrs)));
   if (debugNans()) checkFinite(op, inputs, output);
   recordOp(op, inputs, attrs, output);
   recordOnActiveTapes(op, inputs, output, attrs, () => op.save(inputs, output, attrs) as Record<string, unknown>);
   return output;
 }
 
-function run<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
-  const out = op.infer(inputs, attrs);
+/**
+ * Makes an op's output from inputs already checked against its shape rule (`out` is what the rule
+ * gave): the one place ops reach the backend, eager or replayed by `jit`, and where `profileOps` times them.
+ */
+export function execute<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Tensor {
+  const profile = activeOpProfile();
+  if (profile === null) return dispatch(op, inputs, attrs, out);
+  const start = performance.now();
+  try {
+    return dispatch(op, inputs, attrs, out);
+  } finally {
+    profile.record(op.name, performance.now() - start);
+  }
+}
+
+function dispatch<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Tensor {
   const forward = op.forward(inputs, attrs, out);
   let storage: NdArray<TypedArray>;
   if ('view' in forward) {

@@ -140,6 +140,25 @@ export function contiguousData(array: NdArray<TypedArray>): TypedArray {
   return out;
 }
 
+/**
+ * The window that a view repeats, when it repeats one: element i of the view (row-major) is
+ * window[i mod window.length]. That holds for a contiguous view (the window is all of it) and for
+ * one broadcast along leading axes only (a [D] bias under [N, D]: the window is the bias). Null for
+ * any other layout, e.g. a column [N, 1] broadcast to [N, D].
+ */
+export function repeatingWindow(view: NdArray<TypedArray>): TypedArray | null {
+  const { shape, stride, offset, data } = view;
+  let period = 1;
+  let axis = shape.length - 1;
+  for (; axis >= 0; axis--) {
+    if (shape[axis] === 1) continue;
+    if (stride[axis] !== period) break;
+    period *= shape[axis];
+  }
+  for (; axis >= 0; axis--) if (shape[axis] !== 1 && stride[axis] !== 0) return null;
+  return data.subarray(offset, offset + period);
+}
+
 /** Writes `values` (row-major) into the positions of the view `target`, a row at a time. */
 export function writeInto(target: NdArray<TypedArray>, values: ArrayLike<number>): void {
   const { shape, stride, data } = target;

@@ -27,6 +27,8 @@ export interface DinoTrainer<Batch> {
   readonly upload: (crops: HostCrops) => Batch;
   /** One DINO step; resolves once the new state is computed. Returns the metrics before the update. */
   readonly step: (batch: Batch, index: number) => Promise<StepMetrics>;
+  /** One more step with its time per op class, as a printable table (`--profile`; tapegrad only). */
+  readonly profileStep?: (batch: Batch, index: number) => Promise<string>;
 }
 
 export interface DinoStepTarget<Batch> {
@@ -77,6 +79,8 @@ export interface DinoBenchResult {
   /** Resident memory after the last timed step minus after the first: steady growth hints at a leak. */
   readonly rssGrowthMiB: number;
   readonly matmul512: { readonly gflops: number; readonly minGflops: number; readonly maxGflops: number };
+  /** With `--profile`: one step after the timed ones, per op class. */
+  readonly profile?: string;
 }
 
 export interface HarnessFlags {
@@ -88,20 +92,24 @@ export interface HarnessFlags {
   readonly mode: string | undefined;
   /** The student's stochastic depth (default the preset's 0.1); 0 makes every library's step deterministic. */
   readonly dropPathRate: number;
+  /** Profile one more step per op class after the timed steps, where the library can. */
+  readonly profile: boolean;
 }
 
 /**
  * `--json`, `--steps N` (timed, ≥ 1; default 10), `--warmup N` (2), `--repeat N` (5), `--backend X`,
- * `--mode eager|jit`, `--drop-path-rate R` (default the preset's).
+ * `--mode eager|jit`, `--drop-path-rate R` (default the preset's), `--profile`.
  */
 export function parseHarnessFlags(argv: readonly string[] = process.argv.slice(2)): HarnessFlags {
   const values = new Map<string, string>();
   let json = false;
+  let profile = false;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     if (flag === '--json') json = true;
+    else if (flag === '--profile') profile = true;
     else if (['--steps', '--warmup', '--repeat', '--backend', '--mode', '--drop-path-rate'].includes(flag)) values.set(flag, inline ?? argv[++i]);
-    else throw new Error(`unknown flag ${argv[i]}; allowed: --json, --steps N, --warmup N, --repeat N, --backend NAME, --mode eager|jit, --drop-path-rate R`);
+    else throw new Error(`unknown flag ${argv[i]}; allowed: --json, --steps N, --warmup N, --repeat N, --backend NAME, --mode eager|jit, --drop-path-rate R, --profile`);
   }
   const count = (flag: string, fallback: number, min: number) => {
     const text = values.get(flag);
@@ -113,7 +121,7 @@ export function parseHarnessFlags(argv: readonly string[] = process.argv.slice(2
   if (!(dropPathRate >= 0 && dropPathRate < 1)) throw new Error(`--drop-path-rate must be in [0, 1), got ${values.get('--drop-path-rate')}`);
   return {
     json, steps: count('--steps', 10, 1), warmup: count('--warmup', 2, 0), repeat: count('--repeat', 5, 1),
-    backend: values.get('--backend'), mode: values.get('--mode'), dropPathRate,
+    backend: values.get('--backend'), mode: values.get('--mode'), dropPathRate, profile,
   };
 }
 
@@ -187,6 +195,8 @@ export async function runDinoBench<Batch>(target: DinoStepTarget<Batch>, flags: 
   const peakRssMiB = rss.peakMiB();
   const matmul512 = await timeMatmul(target, 512, 5);
   log(`${label}: matmul 512³ ${matmul512.gflops.toFixed(2)} GFLOP/s, peak RSS ${peakRssMiB.toFixed(0)} MiB`);
+  const profile = flags.profile && trainer.profileStep ? await trainer.profileStep(batches[0], index++) : undefined;
+  if (profile !== undefined) log(`${label}: one step per op class\n${profile}`);
 
   const initialLoss = losses[0];
   return {
@@ -201,7 +211,7 @@ export async function runDinoBench<Batch>(target: DinoStepTarget<Batch>, flags: 
       lossFalls: losses[losses.length - 1] < losses[0],
       klFalls: kl.every((value, i) => i === 0 || value < kl[i - 1]),
     },
-    firstStepMs, warmupSteps: flags.warmup, step, peakRssMiB, rssGrowthMiB: residentMiB[residentMiB.length - 1] - residentMiB[0], matmul512,
+    firstStepMs, warmupSteps: flags.warmup, step, peakRssMiB, rssGrowthMiB: residentMiB[residentMiB.length - 1] - residentMiB[0], matmul512, profile,
   };
 }
 

@@ -1,5 +1,4 @@
-import ndarray, { type NdArray } from 'ndarray';
-import type { TypedArray } from '../dtype.js';
+import ndarray from 'ndarray';
 import { ShapeError, formatShape } from '../errors.js';
 import { checkTensor } from '../options.js';
 import { type OpDef, apply } from '../op.js';
@@ -39,24 +38,6 @@ export const broadcastToOp: OpDef<Attrs, Saved, 'broadcastTo'> = {
   vjp: (ct, { inputShape }) => [reshape(sum(ct, { axis: broadcastAxes(inputShape, ct.shape), keepDims: true }), inputShape)],
 };
 
-/**
- * The window that a view repeats, when it repeats one: element i of the view (row-major) is
- * window[i mod window.length]. That holds for a contiguous view (the window is all of it) and for
- * one broadcast along leading axes only (a [D] bias under [N, D]: the window is the bias). Null for
- * any other layout, e.g. a column [N, 1] broadcast to [N, D].
- */
-export function repeatingWindow(view: NdArray<TypedArray>): TypedArray | null {
-  const { shape, stride, offset, data } = view;
-  let period = 1;
-  let axis = shape.length - 1;
-  for (; axis >= 0; axis--) {
-    if (shape[axis] === 1) continue;
-    if (stride[axis] !== period) break;
-    period *= shape[axis];
-  }
-  for (; axis >= 0; axis--) if (shape[axis] !== 1 && stride[axis] !== 0) return null;
-  return data.subarray(offset, offset + period);
-}
 
 /** Broadcasts `x` to `shape` (NumPy rules) as a view. Returns `x` itself when the shape already matches. */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {

@@ -28,7 +28,8 @@ export function printTape(f: (...args: any[]) => unknown, ...args: unknown[]): s
     .join('\n');
 }
 
-function describeAttrs(attrs: unknown): string {
+/** `, key=value` for an op's plain attributes (functions and objects left out). */
+export function describeAttrs(attrs: unknown): string {
   if (attrs === null || typeof attrs !== 'object') return '';
   const entries = Object.entries(attrs).filter(([, v]) => typeof v !== 'function' && (typeof v !== 'object' || Array.isArray(v)));
   return entries.map(([k, v]) => `, ${k}=${JSON.stringify(v)}`).join('');

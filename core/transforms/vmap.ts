@@ -6,7 +6,7 @@ import { apply } from '../op.js';
 import type { OpName } from '../ops/names.js';
 import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
 import { Tensor, fromData } from '../tensor.js';
-import { Trace, type TraceEvent, withTrace } from '../trace.js';
+import { Trace, type TraceEvent, type TraceValue, withTrace } from '../trace.js';
 import { type AxisSpec, type LeafAxis, resolveInAxes, resolveOutAxes } from './vmap-axes.js';
 
 export interface VmapOptions {
@@ -82,7 +82,8 @@ function liveSteps(trace: Trace, outputs: readonly Tensor[]): TraceEvent[] {
 }
 
 function runStep(step: TraceEvent, values: ReadonlyMap<number, Batched>, size: number): Batched {
-  const valueOf = (t: Tensor): Batched => values.get(t.id) ?? { value: t, axis: null };
+  // an input not computed from the arguments is a constant of the trace, which keeps its tensor
+  const valueOf = (t: TraceValue): Batched => values.get(t.id) ?? { value: t.constant!, axis: null };
   const inputs = step.inputs.map(valueOf);
   if (inputs.every((input) => input.axis === null)) return { value: apply(step.op, inputs.map((input) => input.value), step.attrs), axis: null };
   const result = batchRules[step.op.name as OpName]({ op: step.op, inputs, attrs: step.attrs, size });
@@ -91,7 +92,7 @@ function runStep(step: TraceEvent, values: ReadonlyMap<number, Batched>, size: n
 }
 
 /** A rule must give every example's output, stacked at its batch axis; one that does not is named. */
-function checkRule(op: string, { value, axis }: Batched, example: Tensor, size: number): void {
+function checkRule(op: string, { value, axis }: Batched, example: TraceValue, size: number): void {
   const expected = axis === null ? example.shape : insertAt(example.shape, axis, size);
   if (value.dtype !== example.dtype || value.shape.length !== expected.length || value.shape.some((d, i) => d !== expected[i])) {
     throw new TransformError(

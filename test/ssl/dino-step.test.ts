@@ -106,7 +106,7 @@ describe('dinoStep', () => {
     expect(Object.keys(tg.flattenNamed(next.student))).toContain('backbone.blocks.0.attn.qkv.weight');
   });
 
-  // float64 on the reference backend, and float32 on gpu.js's CPU mode, where the replay also recycles dead buffers
+  // float64 on the reference backend, and float32 on gpu.js's CPU mode, where the compiled program also fuses elementwise chains and plans buffers
   for (const backend of ['reference', 'gpujs'] as const) {
     it(`jitDinoStep gives dinoStep's states and metrics on every step (drop path on), tracing once per signature (${backend})`, () =>
       tg.withBackend(backend, () => {

@@ -13,6 +13,7 @@ import { wasmMatmulAvailable } from '../wasm-matmul/index.js';
 import { emitModule } from '../wasm-matmul/wasm-emitter.js';
 import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../wasm-matmul/webassembly-api.js';
 import type { BinaryExports, BinaryKernelName } from './binary-kernels.js';
+import { type FusedExpression, fusedFunction } from './fused-kernels.js';
 import { type ElementwiseExports, type ElementwiseKernelName, elementwiseModule } from './kernels.js';
 import { type StridedCopyExport, stridedCopyAxes } from './strided-copy-kernel.js';
 import type { RowExports } from './row-kernels.js';
@@ -20,6 +21,7 @@ import type { SumExports } from './sum-kernels.js';
 
 export { type BinaryKernelName, binaryKernelNames } from './binary-kernels.js';
 export { type ElementwiseKernelName, elementwiseKernelNames } from './kernels.js';
+export { type FusedExpression, type FusedNode, type FusedUnary, type FusedBinary, fusedUnaries, fusedBinaries } from './fused-kernels.js';
 
 interface Runtime {
   readonly memory: WasmMemory;
@@ -93,6 +95,46 @@ export function wasmBinary(name: BinaryKernelName, a: Float32Array, b: Float32Ar
   placeOperand(run.heap, b, bVectors, bAt);
   run.exports[name](0, aVectors, bAt * 4, bVectors, targetAt * 4, count);
   return copyToOutput(run.heap.subarray(targetAt, targetAt + size));
+}
+
+type FusedExport = (...pointersPeriodsTargetCount: number[]) => void;
+/** One instance per distinct chain, sharing the elementwise kernels' memory. */
+const fusedKernels = new Map<string, FusedExport>();
+
+function fusedKernel(run: Runtime, expression: FusedExpression): FusedExport {
+  const key = JSON.stringify(expression);
+  let kernel = fusedKernels.get(key);
+  if (!kernel) {
+    const module = new webAssembly!.Module(emitModule({ memory: { module: 'env', name: 'memory', shared: false, initialPages: 1, maximumPages }, functions: [fusedFunction(expression).definition()] }));
+    kernel = (new webAssembly!.Instance(module, { env: { memory: run.memory } }).exports as { fused: FusedExport }).fused;
+    fusedKernels.set(key, kernel);
+  }
+  return kernel;
+}
+
+/** Whether `wasmFused` can run here (WebAssembly SIMD). */
+export function wasmFusedAvailable(): boolean {
+  return getRuntime() !== undefined;
+}
+
+/**
+ * A chain of elementwise ops (`fused-kernels.ts`) over a result of `size` float32 elements, in one
+ * pass: `inputs` are windows that repeat along the result, as for `wasmBinary`. Null without SIMD.
+ */
+export function wasmFused(expression: FusedExpression, inputs: readonly Float32Array[], size: number): Float32Array | null {
+  const run = getRuntime();
+  if (!run) return null;
+  if (size === 0) return copyToOutput(new Float32Array(0));
+  const kernel = fusedKernel(run, expression);
+  const vectors = inputs.map((input) => operandVectors(input.length, size));
+  const starts: number[] = [];
+  let end = 0;
+  for (const count of vectors) starts.push(end), (end += count * 4);
+  const count = Math.ceil(size / 4);
+  run.heap = growHeap(run.memory, run.heap, (end + count * 4) * 4);
+  inputs.forEach((input, k) => placeOperand(run.heap, input, vectors[k], starts[k]));
+  kernel(...inputs.flatMap((_, k) => [starts[k] * 4, vectors[k]]), end * 4, count);
+  return copyToOutput(run.heap.subarray(end, end + size));
 }
 
 /** Copies of fewer elements stay in JavaScript, where a call's set-up would cost more than it saves. */

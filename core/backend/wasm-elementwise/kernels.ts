@@ -89,9 +89,10 @@ function emitErfOfScaled(f: FunctionBuilder, x: number, gaussian: number, scratc
   f.get(x).i32x4Const(-0x80000000).v128And().v128Or();
 }
 
-type Body = (f: FunctionBuilder, x: number) => void;
+/** Pushes f(x) for the lanes of local `x` (exp uses `x` as scratch). Fused kernels reuse these, so fused and unfused lanes agree bit for bit. */
+export type Body = (f: FunctionBuilder, x: number) => void;
 
-const bodies: Record<ElementwiseKernelName, Body> = {
+export const elementwiseBodies: Record<ElementwiseKernelName, Body> = {
   exp: (f, x) => {
     const [k] = f.locals('v128', 1);
     emitExp(f, [x, k]);
@@ -119,7 +120,7 @@ function kernelFunction(name: ElementwiseKernelName): FunctionBuilder {
     f.loop((next) => {
       f.get(source).v128Load().set(x);
       f.get(target);
-      bodies[name](f, x);
+      elementwiseBodies[name](f, x);
       f.v128Store();
       f.addTo(source, 16).addTo(target, 16).addTo(count, -1);
       f.get(count).brIf(next);

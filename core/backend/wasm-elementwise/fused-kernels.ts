@@ -1,0 +1,86 @@
+/**
+ * A chain of elementwise float32 ops as one WebAssembly SIMD loop, generated per chain: each vector of
+ * four lanes is loaded once from every input, carried through the chain in locals, and stored once,
+ * where separate kernels would write and read every intermediate. The export is
+ *
+ *   fused(input0, period0, input1, period1, …, target, count)
+ *
+ * with byte addresses and sizes in v128 vectors, as the binary kernels (`binary-kernels.ts`): vector v
+ * of an input is read at v mod its period, so a bias row or a number repeats without a copy. Each
+ * op's lanes are computed as its own kernel computes them (IEEE float32 arithmetic; exp, gelu and
+ * gelu′ by the same emitters as `kernels.ts`), so a fused chain gives the unfused chain's values.
+ */
+import { FunctionBuilder } from '../wasm-matmul/wasm-emitter.js';
+import { elementwiseBodies } from './kernels.js';
+
+export type FusedUnary = 'neg' | 'abs' | 'square' | 'sqrt' | 'exp' | 'gelu' | 'geluDerivative';
+export type FusedBinary = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+export const fusedUnaries: readonly FusedUnary[] = ['neg', 'abs', 'square', 'sqrt', 'exp', 'gelu', 'geluDerivative'];
+export const fusedBinaries: readonly FusedBinary[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'];
+
+/** A node reads input k, or applies an op to earlier nodes (by index); the last node is the result. */
+export type FusedNode =
+  | { readonly input: number }
+  | { readonly unary: FusedUnary; readonly x: number }
+  | { readonly binary: FusedBinary; readonly a: number; readonly b: number };
+
+export interface FusedExpression {
+  readonly inputCount: number;
+  readonly nodes: readonly FusedNode[];
+}
+
+const binaryLanes: Record<FusedBinary, (f: FunctionBuilder) => FunctionBuilder> = {
+  add: (f) => f.f32x4Add(),
+  sub: (f) => f.f32x4Sub(),
+  mul: (f) => f.f32x4Mul(),
+  div: (f) => f.f32x4Div(),
+  maximum: (f) => f.f32x4Max(),
+  minimum: (f) => f.f32x4Min(),
+};
+
+/** Pushes op(x) for local `x`, leaving `x` as it was. */
+function emitUnary(f: FunctionBuilder, op: FusedUnary, x: number): void {
+  if (op === 'neg') f.get(x).f32x4Neg();
+  else if (op === 'abs') f.get(x).f32x4Abs();
+  else if (op === 'square') f.get(x).get(x).f32x4Mul();
+  else if (op === 'sqrt') f.get(x).f32x4Sqrt();
+  else {
+    // the shared bodies may use their argument as scratch
+    const copy = f.local('v128');
+    f.get(x).set(copy);
+    elementwiseBodies[op](f, copy);
+  }
+}
+
+export function fusedFunction(expression: FusedExpression): FunctionBuilder {
+  const { inputCount, nodes } = expression;
+  const f = new FunctionBuilder('fused', new Array(2 * inputCount + 2).fill('i32'));
+  const [target, count] = [2 * inputCount, 2 * inputCount + 1];
+  const pointer = (k: number) => 2 * k;
+  const starts = f.locals('i32', inputCount);
+  const ends = f.locals('i32', inputCount);
+  const lanes = f.locals('v128', nodes.length);
+  for (let k = 0; k < inputCount; k++) {
+    f.get(pointer(k)).set(starts[k]).get(pointer(k)).get(pointer(k) + 1).i32Const(4).i32Shl().i32Add().set(ends[k]);
+  }
+  f.block((done) => {
+    f.get(count).i32Eqz().brIf(done);
+    f.loop((next) => {
+      nodes.forEach((node, i) => {
+        if ('input' in node) f.get(pointer(node.input)).v128Load();
+        else if ('unary' in node) emitUnary(f, node.unary, lanes[node.x]);
+        else binaryLanes[node.binary](f.get(lanes[node.a]).get(lanes[node.b]));
+        f.set(lanes[i]);
+      });
+      f.get(target).get(lanes[nodes.length - 1]).v128Store();
+      // each input's pointer steps one vector and wraps at the end of its period
+      for (let k = 0; k < inputCount; k++) {
+        f.addTo(pointer(k), 16);
+        f.get(starts[k]).get(pointer(k)).get(pointer(k)).get(ends[k]).i32Eq().select().set(pointer(k));
+      }
+      f.addTo(target, 16).addTo(count, -1);
+      f.get(count).brIf(next);
+    });
+  });
+  return f;
+}
