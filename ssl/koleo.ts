@@ -10,7 +10,7 @@
  *
  * The 1e-8 inside the norm is torch's `PairwiseDistance(eps=1e-8)`, which adds eps to the difference.
  */
-import { type Tensor, OptionError, ShapeError, add, eye, greaterEqual, l2Normalize, log, matmul, matrixTranspose, max, mean, mul, neg, sqrt, square, stopGradient, sub, sum, div } from '../core/index.js';
+import { type Tensor, OptionError, ShapeError, add, div, eye, greaterEqual, l2Normalize, log, matmul, matrixTranspose, max, mean, mul, neg, sliceAxis, sqrt, square, stopGradient, sub, sum } from '../core/index.js';
 
 const eps = 1e-8;
 
@@ -39,4 +39,12 @@ export function koleoLoss(features: Tensor): Tensor {
   const neighbours = matmul(nearestNeighbourSelection(normalized), normalized);
   const distance = sqrt(sum(square(add(sub(normalized, neighbours), eps)), { axis: 1 }));
   return neg(mean(log(add(distance, eps))));
+}
+
+/**
+ * KoLeo summed over the two global crops, each its own batch (as DINOv2 applies it per crop).
+ * `features` [V·B, D] crop-major, rows 0..B−1 and B..2B−1 being the global crops. Returns a scalar.
+ */
+export function globalCropKoleo(features: Tensor, batch: number): Tensor {
+  return add(koleoLoss(sliceAxis(features, 0, 0, batch)), koleoLoss(sliceAxis(features, 0, batch, 2 * batch)));
 }
