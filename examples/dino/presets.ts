@@ -86,6 +86,9 @@ export interface DinoRunConfig {
   readonly solarizeProbs: readonly [number, number, number];
   /** Stroke-width jitter per crop, t ~ U(±strokeJitter) towards dilation or erosion (0: off, as DINO). */
   readonly strokeJitter: number;
+  /** Per image, before cropping: rotation U(±affineDegrees)° and shift U(±affineShift) px, bilinear, zero fill (0, 0: off, as DINO). */
+  readonly affineDegrees: number;
+  readonly affineShift: number;
 
   // optimiser: AdamW, peak lr = lr · batchSize / 256 after a linear warmup, cosine to minLr
   readonly lr: number;
@@ -105,6 +108,8 @@ export interface DinoRunConfig {
   readonly teacherTempWarmupFraction: number;
   readonly studentTemp: number;
   readonly centerMomentum: number;
+  /** DINOv2's KoLeo on the student CLS feature of each global crop, this weight (0: off, as DINO). */
+  readonly koleoWeight: number;
 }
 
 /** The official DINO recipe scaled to digits (issue 6), kept fixed as a benchmark. */
@@ -114,24 +119,40 @@ const benchVitMnist: DinoRunConfig = {
   patchSize: 4, embedDim: 64, depth: 4, numHeads: 4, mlpRatio: 4, dropPathRate: 0.1, initScale: 1,
   outDim: 1024, hiddenDim: 256, bottleneckDim: 64, headLayers: 3, normLastLayer: true, headBatchNorm: false,
   globalScale: [0.4, 1], localCrops: 4, localSize: 12, localScale: [0.05, 0.4], ratio: [3 / 4, 4 / 3],
-  blurProbs: [1, 0.1, 0.5], blurSigma: [0.1, 2], solarizeProbs: [0, 0.2, 0], strokeJitter: 0,
+  blurProbs: [1, 0.1, 0.5], blurSigma: [0.1, 2], solarizeProbs: [0, 0.2, 0], strokeJitter: 0, affineDegrees: 0, affineShift: 0,
   lr: 5e-4, minLr: 1e-6, warmupFraction: 0.1, weightDecay: 0.04, weightDecayEnd: 0.4, clipGrad: 3, freezeLastLayerFraction: 0.05,
-  momentumTeacher: 0.996, warmupTeacherTemp: 0.04, teacherTemp: 0.07, teacherTempWarmupFraction: 0.3, studentTemp: 0.1, centerMomentum: 0.9,
+  momentumTeacher: 0.996, warmupTeacherTemp: 0.04, teacherTemp: 0.07, teacherTempWarmupFraction: 0.3, studentTemp: 0.1, centerMomentum: 0.9, koleoWeight: 0,
 };
 
-/** The configuration that gave the best k-NN accuracy within `npm start`'s 10 minutes (see the log above). */
-const defaultPreset: DinoRunConfig = {
+/**
+ * The K = 32, teacher EMA 0.99 recipe of issue 18's PyTorch screens, exactly (1,000 steps): DINO with
+ * BatchNorm in the head, block weights ×4, digit-sized crops with a small rotation and shift, τt 0.04.
+ */
+const k32Ema099: DinoRunConfig = {
   ...benchVitMnist,
-  steps: 600,
+  steps: 1000,
+  batchSize: 64,
   patchSize: 7,
-  localSize: 14,
   initScale: 4,
+  outDim: 32,
   headBatchNorm: true,
+  globalScale: [0.7, 1], localSize: 14, localScale: [0.25, 0.6],
+  blurSigma: [(0.1 * 28) / 224, (2 * 28) / 224],
+  affineDegrees: 15, affineShift: 2.5,
   lr: 8e-3,
-  momentumTeacher: 0.98,
-  warmupTeacherTemp: 0.02,
-  teacherTemp: 0.02,
+  momentumTeacher: 0.99,
+  warmupTeacherTemp: 0.04,
+  teacherTemp: 0.04,
 };
+
+/** The recipe above with DINOv2's KoLeo regulariser at weight 0.1 on the student CLS feature. */
+const k32Ema099Koleo: DinoRunConfig = { ...k32Ema099, koleoWeight: 0.1 };
+
+/** `npm start`: the KoLeo recipe with as many steps as fit 10 minutes on 2 cores, evaluation included (docs/experiments.md). */
+const defaultPreset: DinoRunConfig = { ...k32Ema099Koleo, steps: 600 };
+
+/** Where the method goes with more compute: the default's recipe for 30–60 minutes on 2 cores. */
+const long: DinoRunConfig = { ...k32Ema099Koleo, steps: 4000 };
 
 /** A seconds-long run for the smoke test: patch 7, width 16, one block, K 64. */
 const tiny: DinoRunConfig = {
@@ -143,6 +164,6 @@ const tiny: DinoRunConfig = {
   localCrops: 2, localSize: 14,
 };
 
-export const presets = { default: defaultPreset, 'bench-vit-mnist': benchVitMnist, tiny } as const;
+export const presets = { default: defaultPreset, long, 'k32-ema099': k32Ema099, 'k32-ema099-koleo': k32Ema099Koleo, 'bench-vit-mnist': benchVitMnist, tiny } as const;
 export type PresetName = keyof typeof presets;
 export const presetNames = Object.keys(presets) as PresetName[];

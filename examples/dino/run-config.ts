@@ -160,5 +160,6 @@ export function dinoHyperparams(config: DinoRunConfig, steps: number): DinoHyper
     centerMomentum: config.centerMomentum,
     clipGrad: config.clipGrad,
     freezeLastLayer: count(config.freezeLastLayerFraction),
+    koleoWeight: config.koleoWeight,
   };
 }
