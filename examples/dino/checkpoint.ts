@@ -23,6 +23,18 @@ export interface Baselines {
   readonly randomInitTop5: number;
   readonly rawPixels: number;
   readonly rawPixelsTop5: number;
+  /** The other evaluations of the example (the live page measures only the k-NN). */
+  readonly probes?: ProbeBaselines;
+}
+
+export interface ProbeBaselines {
+  /** The random network's CLS+mean-patch k-NN, attention Jaccard (mean mask), linear probe and few-shot; the pixels' probe and few-shot. */
+  readonly randomInitClsPatch: number;
+  readonly randomInitJaccard: number;
+  readonly randomInitLinearProbe: number;
+  readonly randomInitFewShot: Record<number, number>;
+  readonly rawPixelsLinearProbe: number;
+  readonly rawPixelsFewShot: Record<number, number>;
 }
 
 export interface CheckpointInfo {

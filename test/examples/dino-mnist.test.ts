@@ -49,9 +49,12 @@ describe('examples/dino-mnist', () => {
     expect(lastLine.startsWith('RESULT ')).toBe(true);
     const parsed = JSON.parse(lastLine.slice('RESULT '.length)) as RunResult;
     expect(parsed).toEqual(result);
-    for (const key of ['knn_top1', 'random_init_knn_top1', 'raw_pixel_knn_top1', 'steps', 'train_seconds', 'ms_per_step', 'preset', 'backend'] as const) expect(parsed).toHaveProperty(key);
+    for (const key of ['knn_top1', 'random_init_knn_top1', 'raw_pixel_knn_top1', 'knn_cls_patch_top1', 'jaccard_mean', 'random_init_jaccard_mean', 'linear_probe_top1', 'random_init_linear_probe_top1', 'raw_pixel_linear_probe_top1', 'few_shot', 'raw_pixel_few_shot', 'steps', 'train_seconds', 'ms_per_step', 'preset', 'backend'] as const) expect(parsed).toHaveProperty(key);
     expect(parsed).toMatchObject({ steps: 4, preset: 'tiny', backend: 'reference/js', out: whole });
     expect(parsed.raw_pixel_knn_top1).toBeGreaterThan(50); // 10 classes: far above chance
+    expect(parsed.raw_pixel_linear_probe_top1).toBeGreaterThan(50);
+    expect(parsed.jaccard_mean).toBeGreaterThan(0);
+    expect(parsed.jaccard_mean).toBeLessThanOrEqual(1);
     expect(parsed.ms_per_step).toBeGreaterThan(0);
     // the progress bar shows loss, teacher entropy and KL; the file paths are printed before RESULT
     expect(output).toMatch(/step 4\/4 .*loss \S+ {2}H \S+ {2}KL \S+/);
