@@ -6,10 +6,11 @@
  * Raw pixels (784-d) get the same k-NN, probe and few-shot. Features are extracted in batches of
  * `chunkSize` images, outside every tape.
  */
-import { type Tensor, concat, mean, random, reshape, sliceAxis, stopGradient } from '../../core/index.js';
+import { type Tensor, concat, mean, reshape, sliceAxis, stopGradient } from '../../core/index.js';
 import { type VitConfig, type VitParams, vit } from '../../nn/index.js';
-import { type AttentionJaccardResult, attentionJaccard, featureSpread, fewShotAccuracy, linearProbe } from '../../ssl/index.js';
+import { type AttentionJaccardResult, attentionJaccard, featureSpread } from '../../ssl/index.js';
 import { type KnnScore, knnScore, pixelKnnScore } from '../support/knn-score.js';
+import { type ProbeScores, probeScores } from '../support/probe-scores.js';
 import type { MnistSplit } from '../support/mnist.js';
 import { normalisePixels } from './data.js';
 
@@ -17,10 +18,6 @@ export { knnNeighbours } from '../support/knn-score.js';
 
 /** Images per forward pass of the evaluation: large enough for efficient matmuls, small enough for memory. */
 const chunkSize = 500;
-/** Labelled digits per class of the few-shot evaluation. */
-export const fewShotCounts = [1, 5, 10] as const;
-/** The same labelled draws for every network, so their few-shot figures compare. */
-const fewShotKey = random.key(18);
 
 interface BackboneFeatures {
   readonly cls: Tensor;
@@ -59,12 +56,6 @@ export function clsFeatures(backbone: VitParams, config: VitConfig, images: Tens
   return backboneFeatures(backbone, config, images).cls;
 }
 
-/** Linear-probe top-1 and few-shot accuracies (%) of one kind of feature. */
-export interface ProbeScores {
-  readonly linearProbe: number;
-  readonly fewShot: Record<number, number>;
-}
-
 export interface BackboneScores {
   readonly knn: KnnScore;
   readonly knnClsPatch: KnnScore;
@@ -73,16 +64,6 @@ export interface BackboneScores {
   readonly jaccard: AttentionJaccardResult;
   /** With `probes`: the linear probe and few-shot figures of the CLS feature. */
   readonly probes?: ProbeScores;
-}
-
-function probeScores(bankFeatures: Tensor, bank: MnistSplit, testFeatures: Tensor, test: MnistSplit): ProbeScores {
-  const [bankLabels, testLabels] = [bank.labels.dataSync(), test.labels.dataSync()];
-  const probe = linearProbe(bankFeatures, bankLabels, testFeatures, testLabels, { numClasses: 10 });
-  // a small bank (--knn-train) may hold fewer digits of some class than a shot count asks
-  const fewest = Math.min(...Array.from({ length: 10 }, (_, c) => bankLabels.filter((label) => label === c).length));
-  const shots = fewShotCounts.filter((count) => count <= fewest);
-  const fewShot = fewShotAccuracy(bankFeatures, bankLabels, testFeatures, testLabels, { numClasses: 10, shots, key: fewShotKey });
-  return { linearProbe: probe.top1, fewShot };
 }
 
 /** Every score of a backbone (the teacher's, or the network at initialisation); the probes only when asked (they take seconds). */

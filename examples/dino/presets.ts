@@ -3,46 +3,9 @@
  * fixes the model, the crops, the optimiser and the teacher. Schedules are written as fractions of
  * the run (warmup 10 %, τt warmup 30 %, last layer frozen 5 %), so they hold for any `--steps`.
  *
- * EXPERIMENTS that chose `default` (2-core machine, two runs at a time; patch 7 unless said; teacher
- * k-NN top-1 of the CLS feature, k 20, T 0.07, bank of 2,000 train digits, 1,000 test digits;
- * "random" is the same network at initialisation, 53.4 % at initScale 1 and 52.7 % at 4; raw pixels 90.1 %).
- * lr is the value before the ×batch/256 scaling; τt fixed means warmupTeacherTemp = teacherTemp.
- *   bench-vit-mnist as is (patch 4): collapses towards uniform (H → ln K), as the PyTorch run did.
- *   lr 4e-3, τt 0.04 fixed:                        300 steps 51.0 % (H 6.92 of 6.93: collapsed, weights barely moved)
- *   + BatchNorm in the head:                        300 steps 48.3 % (H 5.53, KL 0.89: no collapse, but k-NN falls)
- *   + EMA momentum 0.98 (teacher follows faster):   300 steps 48.3 %; with lr 8e-3: 47.4 %
- *   + digit-style crops (no locals, global 0.5–1, weak blur, no solarisation): 150 steps 42.1 %
- *   + the same crops with locals of 0.2–0.5:        150 steps 45.6 %
- *   + initScale 4 (block weights ×4 at init):       300 steps 54.3 % (first gain); without BN in the head: collapsed
- *   + τt 0.02 fixed:                                300 steps 55.0 % (H ≈ 4, KL ≈ 1.4)
- *   + lr 8e-3:                                      600 steps 60.8 % (300 steps 58.7 %)   ← `default`
- *   + initScale 8 instead of 4:                     600 steps 53.4 % (random 47.2 %; 300 steps 55.8 %)
- *   + lr 1.6e-2 instead of 8e-3:                    300 steps 52.7 % (150 steps 53.1 %; random 52.7 %): too high
- *   + depth 2 (half the cost a step), 1,000 steps: 57.8 % (random 50.1 %; 59.1 % at 250, 59.6 % at 500, then falling)
- *   400-step screens side by side (2026-11-29, three at a time): default 58.2 % (55.6 % at 200);
- *   localScale 0.2–0.5 59.4 % (59.3 % at 200); outDim 256 59.4 % (57.8 % at 200): +1.2 each, one seed,
- *   inside the noise of 1,000 test digits (±1.5), so the default keeps DINO's values; worth a seeded repeat.
- *   400-step screens of 2026-11-29 (evening), against the default's 58.2 %: milder photometry (blur σ 0.1–0.5,
- *   no solarisation) 57.9 %; that and digit-sized crops (global 0.6–1, local 0.2–0.5) 55.3 %; outDim 256 with
- *   localScale 0.2–0.5 together 58.9 %; 8 local crops instead of 4 59.7 % (a step costs about 35 % more);
- *   no local crops 53.5 % (= random), no locals with global crops of 0.14–1 56.4 % (a step costs 40 % less);
- *   patch 4 (49 tokens, local crops 12×12) 41.6 % against its random network's 36.2 % (a step costs 2.6×).
- *   DINO's strong augmentations and its local crops carry what the default learns; no change beats it beyond noise.
- * Steps: on the 2-core machine of 2026-11-29, slower than the one above (911 against 652 ms a step;
- * yesterday's code ran as slowly there), the default at 600 steps took 11 min 35 s (66.1 %, full bank;
- * 66.3 % at step 400), at 400 steps 7 min 58 s (64.6 %). With the SIMD gelu and exp kernels and the
- * one-op standardize (743 ms a step) 500 steps took 7 min 45 s (65.3 %; 60.6 / 64.2 / 64.9 / 65.0 at
- * steps 100–400). With softmax and scaleShift as primitives and SIMD arithmetic, copies and sums
- * (2026-11-30, 515 ms a step) 600 steps took 6 min 27 s (66.9 %; 61.8 / 63.7 / 65.8 / 66.3 / 66.7 at
- * steps 100–500). Trained with `jitDinoStep` (recycled buffers) and WebAssembly row kernels (2026-11-30,
- * 335 ms a step) 600 steps took 4 min 27 s (65.8 %; 61.9 / 63.7 / 65.7 / 66.1 / 66.0 at steps 100–500);
- * versions of the code equal but for float32 rounding ended at 66.9, 66.7 and 65.8 %, so differences
- * under a point are noise at this length. 600 keeps `npm start` under
- * 10 minutes even at twice that time a step on a busy machine; more steps were not tried at this speed.
- * Two changes carry it: BatchNorm in the head keeps the teacher's outputs apart across images, so
- * centering no longer drives them to uniform; larger block weights make the random CLS feature depend
- * on the image, so the first pseudo-labels carry something to distil. The gain in 10 minutes is
- * modest (+5 to +8 points over the random network) and flattens after a few hundred steps.
+ * Why the default is not DINO's recipe: on 28×28 digits with a few minutes of compute DINO alone
+ * barely beats its random network; BatchNorm in the head, ×4 block weights, K = 32, EMA 0.99 and
+ * DINOv2's KoLeo regulariser are what made it learn. The screens and their commands: docs/experiments.md.
  */
 
 export interface DinoRunConfig {

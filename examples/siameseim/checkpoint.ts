@@ -12,6 +12,9 @@ import type { AdamwSlot, AdamwState } from '../../nn/index.js';
 import type { SiameseimParams, SiameseimState, SiameseimTargetParams } from '../../ssl/index.js';
 import { type Flags, RunError, runDefiningFlags } from './run-config.js';
 
+import type { EncoderProbes } from './evaluate.js';
+import type { ProbeScores } from '../support/probe-scores.js';
+
 export const checkpointFormat = 'tapegrad/siameseim-mnist/1';
 
 export type RunFlags = Pick<Flags, (typeof runDefiningFlags)[number]>;
@@ -20,7 +23,13 @@ export interface CheckpointInfo {
   /** Seconds spent in training steps so far (evaluation excluded). */
   readonly trainSeconds: number;
   /** k-NN top-1 (%) of the network at its initialisation (CLS and mean patch token) and of raw pixels. */
-  readonly baselines: { readonly randomInit: number; readonly randomInitPatchMean: number; readonly rawPixels: number };
+  readonly baselines: {
+    readonly randomInit: number;
+    readonly randomInitPatchMean: number;
+    readonly rawPixels: number;
+    /** Linear probe and few-shot of the random network (CLS, patch mean) and of raw pixels. */
+    readonly probes: { readonly randomInit: EncoderProbes; readonly rawPixels: ProbeScores };
+  };
 }
 
 type MomentTree = Record<string, { exp_avg: Tensor; exp_avg_sq: Tensor }>;
@@ -95,7 +104,7 @@ export function loadCheckpoint(path: string, fresh: SiameseimState, flags: RunFl
   const optimizer: Record<string, AdamwSlot> = {};
   for (const [name, slot] of Object.entries(loaded.optimizer)) optimizer[name] = { step: slotSteps[name], expAvg: slot.exp_avg, expAvgSq: slot.exp_avg_sq };
   const baselines = parseJson(metadata.baselines, 'baselines', path) as CheckpointInfo["baselines"];
-  if (!(['randomInit', 'randomInitPatchMean', 'rawPixels'] as const).every((name) => typeof baselines?.[name] === 'number')) {
+  if (!(['randomInit', 'randomInitPatchMean', 'rawPixels'] as const).every((name) => typeof baselines?.[name] === 'number') || typeof baselines.probes?.rawPixels?.linearProbe !== 'number') {
     throw new RunError(`cannot resume: ${path} has no valid "baselines" metadata; it was not written by this version of the example`);
   }
   const trainSeconds = Number(metadata.train_seconds);
