@@ -27,7 +27,7 @@ import { stepViews } from './dino/views.js';
 import { type Flags, type RunDefinition, RunError, dinoHyperparams, explicitFlags, outputDirectory, parseRunFlags, runDefiningFlags, runDefinition } from './dino/run-config.js';
 import { appendJsonLine, writeFileAtomic } from './support/atomic-file.js';
 import { runIfScript } from './support/cli.js';
-import { progress } from './support/progress.js';
+import { reportEarlyStop, runSteps } from './support/run-loop.js';
 
 export { RunError } from './dino/run-config.js';
 
@@ -129,8 +129,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const interrupted = await train(run, session, stdout);
   if (session.state.step < definition.steps) {
     checkpoint(run, session);
-    write(`${interrupted ? 'interrupted' : 'stopped'} after step ${session.state.step} of ${definition.steps}; checkpoint in ${run.paths.checkpoint}; continue with --resume ${run.out}`);
-    if (interrupted) process.exitCode = 130;
+    reportEarlyStop(write, { interrupted, step: session.state.step, total: definition.steps, checkpoint: run.paths.checkpoint, resume: `--resume ${run.out}` });
     return undefined;
   }
   return finish(run, session, started);
@@ -233,17 +232,15 @@ function stepCrops(run: Run, step: number, augmentKey: Key): Tensor[] {
 }
 
 /** Steps until the run's count (or --stop-after, or Ctrl-C); resolves to whether Ctrl-C stopped it. */
-async function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
+function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
   const { flags, definition } = run;
-  const stopAt = flags.stopAfter > 0 ? Math.min(flags.stopAfter, definition.steps) : definition.steps;
-  let interrupted = false;
-  const onInterrupt = () => (interrupted = true);
-  process.once('SIGINT', onInterrupt);
-  const bar = progress({ total: Math.max(0, stopAt - session.state.step), stream: stdout });
   const trainStep = flags.jit ? jitDinoStep() : dinoStep;
-  try {
-    while (session.state.step < stopAt && !interrupted) {
-      const step = session.state.step;
+  return runSteps({
+    from: session.state.step,
+    to: flags.stopAfter > 0 ? Math.min(flags.stopAfter, definition.steps) : definition.steps,
+    total: definition.steps,
+    stream: stdout,
+    step: (step) => {
       const started = performance.now();
       const [augmentKey, dropKey] = random.split(random.foldIn(run.trainKey, step), 2);
       const next = guardedStep(run, session, () => trainStep(session.state, stepCrops(run, step, augmentKey), dropKey));
@@ -252,16 +249,13 @@ async function train(run: Run, session: Session, stdout: Stream): Promise<boolea
       const metrics = (session.last = next.metrics);
       const done = step + 1;
       if (done % flags.logEvery === 0 || done === definition.steps) record(run, session, trainRecord(metrics, done, session.info.trainSeconds));
-      bar.tick({ loss: metrics.loss, H: metrics.teacherEntropy, KL: metrics.kl });
-      if (flags.evalEvery > 0 && done % flags.evalEvery === 0 && done < definition.steps) bar.log(`step ${done}: ${evaluate(run, session)}`);
-      if (flags.checkpointEvery > 0 && done % flags.checkpointEvery === 0 && done < definition.steps) checkpoint(run, session);
-      await new Promise((resolve) => setImmediate(resolve)); // lets SIGINT in
-    }
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
-  }
-  bar.done(session.last ? { loss: session.last.loss, H: session.last.teacherEntropy, KL: session.last.kl } : {});
-  return interrupted;
+      return { loss: metrics.loss, H: metrics.teacherEntropy, KL: metrics.kl };
+    },
+    evalEvery: flags.evalEvery,
+    evaluate: () => evaluate(run, session),
+    checkpointEvery: flags.checkpointEvery,
+    checkpoint: () => checkpoint(run, session),
+  });
 }
 
 /**

@@ -27,7 +27,7 @@ import { type Flags, RunError, outputDirectory, parseRunFlags, trainConfig } fro
 import { appendJsonLine, writeFileAtomic } from './support/atomic-file.js';
 import { runIfScript } from './support/cli.js';
 import { loadMnist } from './support/mnist.js';
-import { progress } from './support/progress.js';
+import { reportEarlyStop, runSteps } from './support/run-loop.js';
 
 export { RunError } from './siameseim/run-config.js';
 
@@ -112,8 +112,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const interrupted = await train(run, session, stdout);
   if (session.state.step < flags.steps) {
     checkpoint(run, session);
-    run.write(`${interrupted ? 'interrupted' : 'stopped'} after step ${session.state.step} of ${flags.steps}; checkpoint in ${run.paths.checkpoint}, continue with --resume`);
-    if (interrupted) process.exitCode = 130;
+    reportEarlyStop(run.write, { interrupted, step: session.state.step, total: flags.steps, checkpoint: run.paths.checkpoint, resume: '--resume' });
     return undefined;
   }
   return finish(run, session);
@@ -178,41 +177,35 @@ function resume(run: Run): Session {
 }
 
 /** Steps until --steps (or --stop-after, or Ctrl-C); resolves to whether Ctrl-C stopped it. */
-async function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
+function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
   const { flags } = run;
-  const stopAt = flags.stopAfter > 0 ? Math.min(flags.stopAfter, flags.steps) : flags.steps;
-  let interrupted = false;
-  const onInterrupt = () => (interrupted = true);
-  process.once('SIGINT', onInterrupt);
-  const bar = progress({ total: Math.max(0, stopAt - session.state.step), stream: stdout });
-  let last: SiameseimMetrics | undefined;
   const trainStep = flags.jit ? jitSiameseimStep() : siameseimStep;
-  try {
-    while (session.state.step < stopAt && !interrupted) {
-      const step = session.state.step;
+  return runSteps({
+    from: session.state.step,
+    to: flags.stopAfter > 0 ? Math.min(flags.stopAfter, flags.steps) : flags.steps,
+    total: flags.steps,
+    stream: stdout,
+    step: (step) => {
       const images = take(run.trainImages, tensor(batchRows(run.dataKey, step, run.trainImages.shape[0], flags.batchSize), { dtype: 'int32' }), 0);
       const started = performance.now();
       const next = trainStep(session.state, { images }, random.foldIn(run.stepKey, step), run.config);
       checkFinite(next.metrics, step + 1, session.checkpointStep === undefined ? undefined : `step ${session.checkpointStep}, ${run.paths.checkpoint}`);
       session.info = { ...session.info, trainSeconds: session.info.trainSeconds + (performance.now() - started) / 1000 };
       session.state = next.state;
-      last = next.metrics;
+      const last = next.metrics;
       record(run, session, {
         type: 'train', step: step + 1, loss: last.loss, positive: last.positive, negative: last.negative,
         lr: last.lr, momentum: last.momentum, grad_norm: last.gradNorm, train_seconds: session.info.trainSeconds,
       });
-      bar.tick({ loss: last.loss, pos: last.positive, neg: last.negative, lr: last.lr.toExponential(2), m: last.momentum.toFixed(4) });
-      if (flags.evalEvery > 0 && (step + 1) % flags.evalEvery === 0 && step + 1 < flags.steps) {
-        bar.log(`step ${step + 1}: ${evaluate(run, session)}`);
-        checkpoint(run, session);
-      }
-      await new Promise((resolve) => setImmediate(resolve)); // lets SIGINT in
-    }
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
-  }
-  bar.done(last ? { loss: last.loss } : {});
-  return interrupted;
+      return { loss: last.loss, pos: last.positive, neg: last.negative, lr: last.lr.toExponential(2), m: last.momentum.toFixed(4) };
+    },
+    // every evaluation is followed by a checkpoint
+    evalEvery: flags.evalEvery,
+    evaluate: () => evaluate(run, session),
+    checkpointEvery: flags.evalEvery,
+    checkpoint: () => checkpoint(run, session),
+    summary: ({ loss }) => ({ loss }),
+  });
 }
 
 /** The final evaluation (kept from an earlier session if the run was already complete), checkpoint and RESULT. */
