@@ -112,7 +112,7 @@ const k32Ema099: DinoRunConfig = {
 const k32Ema099Koleo: DinoRunConfig = { ...k32Ema099, koleoWeight: 0.1 };
 
 /** `npm start`: the KoLeo recipe with as many steps as fit 10 minutes on 2 cores, evaluation included (docs/experiments.md). */
-const defaultPreset: DinoRunConfig = { ...k32Ema099Koleo, steps: 600 };
+const defaultPreset: DinoRunConfig = { ...k32Ema099Koleo, steps: 800 };
 
 /** Where the method goes with more compute: the default's recipe for 30–60 minutes on 2 cores. */
 const long: DinoRunConfig = { ...k32Ema099Koleo, steps: 4000 };
