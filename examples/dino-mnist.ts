@@ -17,17 +17,17 @@ import { type Key, type Tensor, backendInfo, random, setBackend, take, tensor } 
 import type { DinoModelParams } from '../nn/index.js';
 import { type DinoMetrics, type DinoState, dinoStep, initDinoState, jitDinoStep } from '../ssl/index.js';
 import { figureDigits, writeAttentionFigure } from './dino/attention-figure.js';
-import { type CheckpointInfo, loadCheckpointState, readCheckpointHeader, saveCheckpoint } from './dino/checkpoint.js';
+import { type Baselines, type CheckpointInfo, type ProbeBaselines, loadCheckpointState, readCheckpointHeader, saveCheckpoint } from './dino/checkpoint.js';
 import { writeCurves } from './dino/curves.js';
 import { type RunData, batchRows, loadRunData } from './dino/data.js';
-import { backboneKnn, knnNeighbours, pixelKnn } from './dino/evaluate.js';
+import { type BackboneScores, backboneScores, knnNeighbours, pixelScores } from './dino/evaluate.js';
 import { type BaselineRecord, type EvalRecord, type MetricsRecord, type TrainRecord, keepMetricsUpTo } from './dino/metrics.js';
 import { type RunModel, runModel } from './dino/model.js';
 import { stepViews } from './dino/views.js';
 import { type Flags, type RunDefinition, RunError, dinoHyperparams, explicitFlags, outputDirectory, parseRunFlags, runDefiningFlags, runDefinition } from './dino/run-config.js';
 import { appendJsonLine, writeFileAtomic } from './support/atomic-file.js';
 import { runIfScript } from './support/cli.js';
-import { progress } from './support/progress.js';
+import { reportEarlyStop, runSteps } from './support/run-loop.js';
 
 export { RunError } from './dino/run-config.js';
 
@@ -37,6 +37,22 @@ export interface RunResult {
   readonly knn_top5: number;
   readonly random_init_knn_top1: number;
   readonly raw_pixel_knn_top1: number;
+  /** k-NN top-1 (%) of the teacher's CLS beside its mean patch token, and the same for the random network. */
+  readonly knn_cls_patch_top1: number;
+  readonly random_init_knn_cls_patch_top1: number;
+  /** Jaccard of the 60 %-mass mask of the head-averaged CLS attention with the ink (pixels > 0.3), over the test digits. */
+  readonly jaccard_mean: number;
+  readonly random_init_jaccard_mean: number;
+  /** The same per head, for the teacher. */
+  readonly jaccard_heads: readonly number[];
+  /** Linear probe top-1 (%) on the L2-normalised feature. */
+  readonly linear_probe_top1: number;
+  readonly random_init_linear_probe_top1: number;
+  readonly raw_pixel_linear_probe_top1: number;
+  /** Nearest-class-mean accuracy (%) with 1, 5 and 10 labelled digits per class, mean of 5 draws. */
+  readonly few_shot: Readonly<Record<number, number>>;
+  readonly random_init_few_shot: Readonly<Record<number, number>>;
+  readonly raw_pixel_few_shot: Readonly<Record<number, number>>;
   readonly steps: number;
   /** Seconds in training steps (augmentation included, evaluation excluded) over every session of the run. */
   readonly train_seconds: number;
@@ -113,8 +129,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const interrupted = await train(run, session, stdout);
   if (session.state.step < definition.steps) {
     checkpoint(run, session);
-    write(`${interrupted ? 'interrupted' : 'stopped'} after step ${session.state.step} of ${definition.steps}; checkpoint in ${run.paths.checkpoint}; continue with --resume ${run.out}`);
-    if (interrupted) process.exitCode = 130;
+    reportEarlyStop(write, { interrupted, step: session.state.step, total: definition.steps, checkpoint: run.paths.checkpoint, resume: `--resume ${run.out}` });
     return undefined;
   }
   return finish(run, session, started);
@@ -165,22 +180,35 @@ function start(run: Run): Session {
   write(`config ${JSON.stringify(definition.config)}`);
   write(`${data.train.labels.shape[0]} train digits; k-NN of ${data.test.labels.shape[0]} test digits against a bank of ${data.bank.labels.shape[0]}`);
   writeFileAtomic(paths.metrics, '');
-  const randomInit = backboneKnn(run.fresh.teacher.backbone, run.net.evalConfig, data.bank, data.test);
-  const rawPixels = pixelKnn(data.bank, data.test);
-  const baseline: BaselineRecord = {
-    type: 'baseline', step: 0,
-    random_init_knn_top1: randomInit.top1, random_init_knn_top5: randomInit.top5, random_init_feature_std: randomInit.featureStd,
-    raw_pixel_knn_top1: rawPixels.top1, raw_pixel_knn_top5: rawPixels.top5,
-  };
+  const { record: baseline, baselines } = measureBaselines(run);
   appendJsonLine(paths.metrics, baseline);
-  write(`k-NN top-1 before training: random init ${percent(randomInit.top1)}, raw pixels ${percent(rawPixels.top1)}`);
-  return {
-    state: run.fresh,
-    info: { trainSeconds: 0, baselines: { randomInit: randomInit.top1, randomInitTop5: randomInit.top5, rawPixels: rawPixels.top1, rawPixelsTop5: rawPixels.top5 } },
-    records: [baseline],
-    checkpointStep: undefined,
-    last: undefined,
+  return { state: run.fresh, info: { trainSeconds: 0, baselines }, records: [baseline], checkpointStep: undefined, last: undefined };
+}
+
+/** The random network and raw pixels, scored as the teacher will be. */
+function measureBaselines(run: Run): { record: BaselineRecord; baselines: Baselines } {
+  const { data, write } = run;
+  const randomInit = backboneScores(run.fresh.teacher.backbone, run.net.evalConfig, data.bank, data.test, { probes: true });
+  const rawPixels = pixelScores(data.bank, data.test);
+  const randomProbes = randomInit.probes!;
+  const record: BaselineRecord = {
+    type: 'baseline', step: 0,
+    random_init_knn_top1: randomInit.knn.top1, random_init_knn_top5: randomInit.knn.top5, random_init_feature_std: randomInit.featureStd,
+    raw_pixel_knn_top1: rawPixels.knn.top1, raw_pixel_knn_top5: rawPixels.knn.top5,
+    random_init_knn_cls_patch_top1: randomInit.knnClsPatch.top1, random_init_jaccard_mean: randomInit.jaccard.mean, random_init_jaccard_heads: randomInit.jaccard.perHead,
+    random_init_linear_probe_top1: randomProbes.linearProbe, random_init_few_shot: randomProbes.fewShot,
+    raw_pixel_linear_probe_top1: rawPixels.probes.linearProbe, raw_pixel_few_shot: rawPixels.probes.fewShot,
   };
+  write(`before training: random init k-NN ${percent(randomInit.knn.top1)} (CLS+patch ${percent(randomInit.knnClsPatch.top1)}), linear probe ${percent(randomProbes.linearProbe)}, ${fewShotText(randomProbes.fewShot)}, attention Jaccard ${randomInit.jaccard.mean.toFixed(3)}`);
+  write(`                 raw pixels  k-NN ${percent(rawPixels.knn.top1)}, linear probe ${percent(rawPixels.probes.linearProbe)}, ${fewShotText(rawPixels.probes.fewShot)}`);
+  const baselines: Baselines = {
+    randomInit: randomInit.knn.top1, randomInitTop5: randomInit.knn.top5, rawPixels: rawPixels.knn.top1, rawPixelsTop5: rawPixels.knn.top5,
+    probes: {
+      randomInitClsPatch: randomInit.knnClsPatch.top1, randomInitJaccard: randomInit.jaccard.mean, randomInitLinearProbe: randomProbes.linearProbe,
+      randomInitFewShot: randomProbes.fewShot, rawPixelsLinearProbe: rawPixels.probes.linearProbe, rawPixelsFewShot: rawPixels.probes.fewShot,
+    },
+  };
+  return { record, baselines };
 }
 
 /** The checkpoint's state, and the metrics cut back to the checkpoint's step. */
@@ -189,7 +217,9 @@ function resume(run: Run, header: ReturnType<typeof readCheckpointHeader>): Sess
   const state = loadCheckpointState(from, run.fresh, header.step);
   run.write(`resuming ${run.flags.resume} (preset ${run.definition.preset}) at step ${state.step} of ${run.definition.steps}; backend ${run.backend}; writing ${run.out}/`);
   const records = keepMetricsUpTo(`${run.flags.resume}/${runFiles.metrics}`, run.paths.metrics, state.step);
-  return { state, info: header.info, records, checkpointStep: state.step, last: undefined };
+  // a checkpoint of the live page carries only the k-NN baselines
+  const info = header.info.baselines.probes ? header.info : { ...header.info, baselines: measureBaselines(run).baselines };
+  return { state, info, records, checkpointStep: state.step, last: undefined };
 }
 
 /** The crops of step `step`: its batch of train digits, cropped with the step's own key. */
@@ -202,17 +232,15 @@ function stepCrops(run: Run, step: number, augmentKey: Key): Tensor[] {
 }
 
 /** Steps until the run's count (or --stop-after, or Ctrl-C); resolves to whether Ctrl-C stopped it. */
-async function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
+function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
   const { flags, definition } = run;
-  const stopAt = flags.stopAfter > 0 ? Math.min(flags.stopAfter, definition.steps) : definition.steps;
-  let interrupted = false;
-  const onInterrupt = () => (interrupted = true);
-  process.once('SIGINT', onInterrupt);
-  const bar = progress({ total: Math.max(0, stopAt - session.state.step), stream: stdout });
   const trainStep = flags.jit ? jitDinoStep() : dinoStep;
-  try {
-    while (session.state.step < stopAt && !interrupted) {
-      const step = session.state.step;
+  return runSteps({
+    from: session.state.step,
+    to: flags.stopAfter > 0 ? Math.min(flags.stopAfter, definition.steps) : definition.steps,
+    total: definition.steps,
+    stream: stdout,
+    step: (step) => {
       const started = performance.now();
       const [augmentKey, dropKey] = random.split(random.foldIn(run.trainKey, step), 2);
       const next = guardedStep(run, session, () => trainStep(session.state, stepCrops(run, step, augmentKey), dropKey));
@@ -221,16 +249,13 @@ async function train(run: Run, session: Session, stdout: Stream): Promise<boolea
       const metrics = (session.last = next.metrics);
       const done = step + 1;
       if (done % flags.logEvery === 0 || done === definition.steps) record(run, session, trainRecord(metrics, done, session.info.trainSeconds));
-      bar.tick({ loss: metrics.loss, H: metrics.teacherEntropy, KL: metrics.kl });
-      if (flags.evalEvery > 0 && done % flags.evalEvery === 0 && done < definition.steps) bar.log(`step ${done}: ${evaluate(run, session)}`);
-      if (flags.checkpointEvery > 0 && done % flags.checkpointEvery === 0 && done < definition.steps) checkpoint(run, session);
-      await new Promise((resolve) => setImmediate(resolve)); // lets SIGINT in
-    }
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
-  }
-  bar.done(session.last ? { loss: session.last.loss, H: session.last.teacherEntropy, KL: session.last.kl } : {});
-  return interrupted;
+      return { loss: metrics.loss, H: metrics.teacherEntropy, KL: metrics.kl };
+    },
+    evalEvery: flags.evalEvery,
+    evaluate: () => evaluate(run, session),
+    checkpointEvery: flags.checkpointEvery,
+    checkpoint: () => checkpoint(run, session),
+  });
 }
 
 /**
@@ -257,7 +282,7 @@ function guardedStep(run: Run, session: Session, step: () => ReturnType<typeof d
 
 function trainRecord(metrics: DinoMetrics, step: number, trainSeconds: number): TrainRecord {
   return {
-    type: 'train', step, loss: metrics.loss, teacher_entropy: metrics.teacherEntropy, kl: metrics.kl, lr: metrics.lr,
+    type: 'train', step, loss: metrics.loss, koleo: metrics.koleo, teacher_entropy: metrics.teacherEntropy, kl: metrics.kl, lr: metrics.lr,
     weight_decay: metrics.weightDecay, momentum: metrics.momentum, teacher_temp: metrics.teacherTemp, train_seconds: round(trainSeconds, 3),
   };
 }
@@ -266,17 +291,29 @@ function trainRecord(metrics: DinoMetrics, step: number, trainSeconds: number): 
 function finish(run: Run, session: Session, started: number): RunResult {
   const { definition, paths, write } = run;
   const previous = session.records.at(-1);
-  const summary = previous?.type === 'eval' && previous.step === session.state.step ? 'as evaluated before' : evaluate(run, session);
+  const summary = previous?.type === 'eval' && previous.step === session.state.step && previous.linear_probe_top1 !== undefined ? 'as evaluated before' : evaluate(run, session, true);
   checkpoint(run, session);
   writeAttentionFigure(paths.attention, session.state.teacher.backbone, run.net.evalConfig, figureDigits(run.data.test), `teacher CLS attention, last block, ${attentionTitle(run, session)}`);
   const final = session.records.at(-1) as EvalRecord;
   const lastTrain = session.records.findLast((entry): entry is TrainRecord => entry.type === 'train');
   const { baselines, trainSeconds } = session.info;
+  const probes = baselines.probes as ProbeBaselines;
   const result: RunResult = {
     knn_top1: final.knn_top1,
     knn_top5: final.knn_top5,
     random_init_knn_top1: baselines.randomInit,
     raw_pixel_knn_top1: baselines.rawPixels,
+    knn_cls_patch_top1: final.knn_cls_patch_top1,
+    random_init_knn_cls_patch_top1: probes.randomInitClsPatch,
+    jaccard_mean: final.jaccard_mean,
+    random_init_jaccard_mean: probes.randomInitJaccard,
+    jaccard_heads: final.jaccard_heads,
+    linear_probe_top1: final.linear_probe_top1 ?? NaN,
+    random_init_linear_probe_top1: probes.randomInitLinearProbe,
+    raw_pixel_linear_probe_top1: probes.rawPixelsLinearProbe,
+    few_shot: final.few_shot ?? {},
+    random_init_few_shot: probes.randomInitFewShot,
+    raw_pixel_few_shot: probes.rawPixelsFewShot,
     steps: session.state.step,
     train_seconds: round(trainSeconds, 2),
     ms_per_step: round((trainSeconds * 1000) / Math.max(1, session.state.step), 1),
@@ -306,15 +343,25 @@ function record(run: Run, session: Session, entry: MetricsRecord): void {
   appendJsonLine(run.paths.metrics, entry);
 }
 
-/** k-NN of the current teacher, recorded; returns a line that puts it beside the baselines. */
-function evaluate(run: Run, session: Session): string {
+/** Scores of the current teacher (the probes only with `final`), recorded; returns a line that puts them beside the baselines. */
+function evaluate(run: Run, session: Session, final = false): string {
   const started = performance.now();
-  const score = backboneKnn(session.state.teacher.backbone, run.net.evalConfig, run.data.bank, run.data.test);
+  const score: BackboneScores = backboneScores(session.state.teacher.backbone, run.net.evalConfig, run.data.bank, run.data.test, { probes: final });
   const seconds = (performance.now() - started) / 1000;
-  record(run, session, { type: 'eval', step: session.state.step, knn_top1: score.top1, knn_top5: score.top5, feature_std: score.featureStd, eval_seconds: round(seconds, 2) });
+  record(run, session, {
+    type: 'eval', step: session.state.step, knn_top1: score.knn.top1, knn_top5: score.knn.top5, knn_cls_patch_top1: score.knnClsPatch.top1,
+    jaccard_mean: score.jaccard.mean, jaccard_heads: score.jaccard.perHead, feature_std: score.featureStd, eval_seconds: round(seconds, 2),
+    ...(score.probes ? { linear_probe_top1: score.probes.linearProbe, few_shot: score.probes.fewShot } : {}),
+  });
   const { baselines } = session.info;
-  return `teacher k-NN top-1 ${percent(score.top1)} (top-5 ${percent(score.top5)}); random init ${percent(baselines.randomInit)}, raw pixels ${percent(baselines.rawPixels)} [${seconds.toFixed(1)} s]`;
+  const base = baselines.probes as ProbeBaselines;
+  const probes = score.probes
+    ? `; linear probe ${percent(score.probes.linearProbe)} (random ${percent(base.randomInitLinearProbe)}, pixels ${percent(base.rawPixelsLinearProbe)}); ${fewShotText(score.probes.fewShot)} (random ${fewShotText(base.randomInitFewShot)}, pixels ${fewShotText(base.rawPixelsFewShot)})`
+    : '';
+  return `teacher k-NN top-1 ${percent(score.knn.top1)} (top-5 ${percent(score.knn.top5)}, CLS+patch ${percent(score.knnClsPatch.top1)}); random init ${percent(baselines.randomInit)}, raw pixels ${percent(baselines.rawPixels)}; attention Jaccard ${score.jaccard.mean.toFixed(3)} (random ${base.randomInitJaccard.toFixed(3)})${probes} [${seconds.toFixed(1)} s]`;
 }
+
+const fewShotText = (accuracy: Readonly<Record<number, number>>) => `few-shot ${Object.entries(accuracy).map(([shots, value]) => `${shots}: ${value.toFixed(1)}`).join(' / ')}`;
 
 function drawCurves(run: Run, session: Session): void {
   writeCurves(run.paths.curves, session.records, { title: run.definition.preset, outDim: run.definition.config.outDim });

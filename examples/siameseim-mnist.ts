@@ -21,13 +21,13 @@ import { type Tensor, backendInfo, random, setBackend, take, tensor } from '../c
 import { type SiameseimMetrics, type SiameseimState, type SiameseimTrainConfig, initSiameseimState, jitSiameseimStep, siameseimStep } from '../ssl/index.js';
 import { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './siameseim/checkpoint.js';
 import { type KnnSets, batchRows, knnSets, normalisePixels } from './siameseim/data.js';
-import { encoderKnn, knnNeighbours, pixelKnn } from './siameseim/evaluate.js';
+import { encoderScores, knnNeighbours, pixelKnn, pixelProbes } from './siameseim/evaluate.js';
 import { type EvalRecord, type MetricsRecord, keepMetricsUpTo, writeCurves } from './siameseim/metrics.js';
 import { type Flags, RunError, outputDirectory, parseRunFlags, trainConfig } from './siameseim/run-config.js';
 import { appendJsonLine, writeFileAtomic } from './support/atomic-file.js';
 import { runIfScript } from './support/cli.js';
 import { loadMnist } from './support/mnist.js';
-import { progress } from './support/progress.js';
+import { reportEarlyStop, runSteps } from './support/run-loop.js';
 
 export { RunError } from './siameseim/run-config.js';
 
@@ -40,6 +40,18 @@ export interface RunResult {
   /** The same k-NN on the mean of the patch tokens instead of the CLS token, after training and at initialisation. */
   readonly patch_mean_knn_top1: number;
   readonly random_init_patch_mean_knn_top1: number;
+  /** Linear probe top-1 (%) on the L2-normalised CLS token and mean patch token, trained and at initialisation, and on raw pixels. */
+  readonly linear_probe_top1: number;
+  readonly patch_mean_linear_probe_top1: number;
+  readonly random_init_linear_probe_top1: number;
+  readonly random_init_patch_mean_linear_probe_top1: number;
+  readonly raw_pixel_linear_probe_top1: number;
+  /** Nearest-class-mean accuracy (%) with 1, 5 and 10 labelled digits per class (mean of 5 draws), the same five ways. */
+  readonly few_shot: Readonly<Record<number, number>>;
+  readonly patch_mean_few_shot: Readonly<Record<number, number>>;
+  readonly random_init_few_shot: Readonly<Record<number, number>>;
+  readonly random_init_patch_mean_few_shot: Readonly<Record<number, number>>;
+  readonly raw_pixel_few_shot: Readonly<Record<number, number>>;
   readonly steps: number;
   /** Seconds in training steps over every session of the run (evaluation excluded). */
   readonly train_seconds: number;
@@ -100,8 +112,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const interrupted = await train(run, session, stdout);
   if (session.state.step < flags.steps) {
     checkpoint(run, session);
-    run.write(`${interrupted ? 'interrupted' : 'stopped'} after step ${session.state.step} of ${flags.steps}; checkpoint in ${run.paths.checkpoint}, continue with --resume`);
-    if (interrupted) process.exitCode = 130;
+    reportEarlyStop(run.write, { interrupted, step: session.state.step, total: flags.steps, checkpoint: run.paths.checkpoint, resume: '--resume' });
     return undefined;
   }
   return finish(run, session);
@@ -132,19 +143,27 @@ function start(run: Run): Session {
   write(`${flags.variant} on ${run.trainImages.shape[0]} train digits, k-NN on ${sets.test.labels.shape[0]} test digits against a bank of ${sets.bank.labels.shape[0]}; backend ${run.backend}; writing ${outputDirectory(flags)}/`);
   if (existsSync(paths.checkpoint)) write(`(starting over: the checkpoint there will be replaced; --resume continues it instead)`);
   writeFileAtomic(paths.metrics, '');
-  const randomInit = encoderKnn(run.fresh.params, run.config.model, sets);
+  const randomInit = encoderScores(run.fresh.params, run.config.model, sets, { probes: true });
+  const randomProbes = randomInit.probes!;
   const rawPixels = pixelKnn(sets);
+  const pixelProbeScores = pixelProbes(sets);
   const baseline: MetricsRecord = {
     type: 'baseline', step: 0,
     random_init_knn_top1: randomInit.cls.top1, random_init_knn_top5: randomInit.cls.top5,
     random_init_patch_mean_knn_top1: randomInit.patchMean.top1, random_init_patch_mean_knn_top5: randomInit.patchMean.top5,
     raw_pixel_knn_top1: rawPixels.top1, raw_pixel_knn_top5: rawPixels.top5,
+    random_init_linear_probe_top1: randomProbes.cls.linearProbe, random_init_patch_mean_linear_probe_top1: randomProbes.patchMean.linearProbe,
+    random_init_few_shot: randomProbes.cls.fewShot, random_init_patch_mean_few_shot: randomProbes.patchMean.fewShot,
+    raw_pixel_linear_probe_top1: pixelProbeScores.linearProbe, raw_pixel_few_shot: pixelProbeScores.fewShot,
   };
   appendJsonLine(paths.metrics, baseline);
   write(`k-NN top-1 before training: random init ${percent(randomInit.cls.top1)} (patch mean ${percent(randomInit.patchMean.top1)}), raw pixels ${percent(rawPixels.top1)}`);
   return {
     state: run.fresh,
-    info: { trainSeconds: 0, baselines: { randomInit: randomInit.cls.top1, randomInitPatchMean: randomInit.patchMean.top1, rawPixels: rawPixels.top1 } },
+    info: {
+      trainSeconds: 0,
+      baselines: { randomInit: randomInit.cls.top1, randomInitPatchMean: randomInit.patchMean.top1, rawPixels: rawPixels.top1, probes: { randomInit: randomProbes, rawPixels: pixelProbeScores } },
+    },
     records: [baseline],
     checkpointStep: undefined,
   };
@@ -158,48 +177,42 @@ function resume(run: Run): Session {
 }
 
 /** Steps until --steps (or --stop-after, or Ctrl-C); resolves to whether Ctrl-C stopped it. */
-async function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
+function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
   const { flags } = run;
-  const stopAt = flags.stopAfter > 0 ? Math.min(flags.stopAfter, flags.steps) : flags.steps;
-  let interrupted = false;
-  const onInterrupt = () => (interrupted = true);
-  process.once('SIGINT', onInterrupt);
-  const bar = progress({ total: Math.max(0, stopAt - session.state.step), stream: stdout });
-  let last: SiameseimMetrics | undefined;
   const trainStep = flags.jit ? jitSiameseimStep() : siameseimStep;
-  try {
-    while (session.state.step < stopAt && !interrupted) {
-      const step = session.state.step;
+  return runSteps({
+    from: session.state.step,
+    to: flags.stopAfter > 0 ? Math.min(flags.stopAfter, flags.steps) : flags.steps,
+    total: flags.steps,
+    stream: stdout,
+    step: (step) => {
       const images = take(run.trainImages, tensor(batchRows(run.dataKey, step, run.trainImages.shape[0], flags.batchSize), { dtype: 'int32' }), 0);
       const started = performance.now();
       const next = trainStep(session.state, { images }, random.foldIn(run.stepKey, step), run.config);
       checkFinite(next.metrics, step + 1, session.checkpointStep === undefined ? undefined : `step ${session.checkpointStep}, ${run.paths.checkpoint}`);
       session.info = { ...session.info, trainSeconds: session.info.trainSeconds + (performance.now() - started) / 1000 };
       session.state = next.state;
-      last = next.metrics;
+      const last = next.metrics;
       record(run, session, {
         type: 'train', step: step + 1, loss: last.loss, positive: last.positive, negative: last.negative,
         lr: last.lr, momentum: last.momentum, grad_norm: last.gradNorm, train_seconds: session.info.trainSeconds,
       });
-      bar.tick({ loss: last.loss, pos: last.positive, neg: last.negative, lr: last.lr.toExponential(2), m: last.momentum.toFixed(4) });
-      if (flags.evalEvery > 0 && (step + 1) % flags.evalEvery === 0 && step + 1 < flags.steps) {
-        bar.log(`step ${step + 1}: ${evaluate(run, session)}`);
-        checkpoint(run, session);
-      }
-      await new Promise((resolve) => setImmediate(resolve)); // lets SIGINT in
-    }
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
-  }
-  bar.done(last ? { loss: last.loss } : {});
-  return interrupted;
+      return { loss: last.loss, pos: last.positive, neg: last.negative, lr: last.lr.toExponential(2), m: last.momentum.toFixed(4) };
+    },
+    // every evaluation is followed by a checkpoint
+    evalEvery: flags.evalEvery,
+    evaluate: () => evaluate(run, session),
+    checkpointEvery: flags.evalEvery,
+    checkpoint: () => checkpoint(run, session),
+    summary: ({ loss }) => ({ loss }),
+  });
 }
 
 /** The final evaluation (kept from an earlier session if the run was already complete), checkpoint and RESULT. */
 function finish(run: Run, session: Session): RunResult {
   const { flags } = run;
   const previous = session.records.at(-1);
-  const summary = previous?.type === 'eval' && previous.step === session.state.step ? 'as evaluated before' : evaluate(run, session);
+  const summary = previous?.type === 'eval' && previous.step === session.state.step && previous.linear_probe_top1 !== undefined ? 'as evaluated before' : evaluate(run, session, true);
   checkpoint(run, session);
   const final = session.records.at(-1) as EvalRecord;
   const lastTrain = session.records.findLast((entry) => entry.type === 'train');
@@ -211,6 +224,16 @@ function finish(run: Run, session: Session): RunResult {
     raw_pixel_knn_top1: baselines.rawPixels,
     patch_mean_knn_top1: final.patch_mean_knn_top1,
     random_init_patch_mean_knn_top1: baselines.randomInitPatchMean,
+    linear_probe_top1: final.linear_probe_top1 ?? NaN,
+    patch_mean_linear_probe_top1: final.patch_mean_linear_probe_top1 ?? NaN,
+    random_init_linear_probe_top1: baselines.probes.randomInit.cls.linearProbe,
+    random_init_patch_mean_linear_probe_top1: baselines.probes.randomInit.patchMean.linearProbe,
+    raw_pixel_linear_probe_top1: baselines.probes.rawPixels.linearProbe,
+    few_shot: final.few_shot ?? {},
+    patch_mean_few_shot: final.patch_mean_few_shot ?? {},
+    random_init_few_shot: baselines.probes.randomInit.cls.fewShot,
+    random_init_patch_mean_few_shot: baselines.probes.randomInit.patchMean.fewShot,
+    raw_pixel_few_shot: baselines.probes.rawPixels.fewShot,
     steps: session.state.step,
     train_seconds: round(trainSeconds, 2),
     ms_per_step: round((trainSeconds * 1000) / Math.max(1, session.state.step), 1),
@@ -230,15 +253,23 @@ function record(run: Run, session: Session, entry: MetricsRecord): void {
   appendJsonLine(run.paths.metrics, entry);
 }
 
-/** k-NN of the current online encoder, recorded; returns a line that puts it beside the baselines. */
-function evaluate(run: Run, session: Session): string {
-  const score = encoderKnn(session.state.params, run.config.model, run.sets);
+/** k-NN of the current online encoder (and with `final` its probes), recorded; returns a line that puts it beside the baselines. */
+function evaluate(run: Run, session: Session, final = false): string {
+  const score = encoderScores(session.state.params, run.config.model, run.sets, { probes: final });
+  const probes = score.probes;
   record(run, session, {
     type: 'eval', step: session.state.step, knn_top1: score.cls.top1, knn_top5: score.cls.top5,
     patch_mean_knn_top1: score.patchMean.top1, patch_mean_knn_top5: score.patchMean.top5,
+    ...(probes
+      ? { linear_probe_top1: probes.cls.linearProbe, patch_mean_linear_probe_top1: probes.patchMean.linearProbe, few_shot: probes.cls.fewShot, patch_mean_few_shot: probes.patchMean.fewShot }
+      : {}),
   });
   const { baselines } = session.info;
-  return `k-NN top-1 ${percent(score.cls.top1)} (patch mean ${percent(score.patchMean.top1)}); random init ${percent(baselines.randomInit)} (${percent(baselines.randomInitPatchMean)}), raw pixels ${percent(baselines.rawPixels)}`;
+  const knn = `k-NN top-1 ${percent(score.cls.top1)} (patch mean ${percent(score.patchMean.top1)}); random init ${percent(baselines.randomInit)} (${percent(baselines.randomInitPatchMean)}), raw pixels ${percent(baselines.rawPixels)}`;
+  if (!probes) return knn;
+  const base = baselines.probes;
+  const shots = (accuracy: Readonly<Record<number, number>>) => Object.entries(accuracy).map(([count, value]) => `${count}: ${value.toFixed(1)}`).join(' / ');
+  return `${knn}; linear probe ${percent(probes.cls.linearProbe)} (patch mean ${percent(probes.patchMean.linearProbe)}; random ${percent(base.randomInit.cls.linearProbe)}, pixels ${percent(base.rawPixels.linearProbe)}); few-shot ${shots(probes.cls.fewShot)} (random ${shots(base.randomInit.cls.fewShot)}, pixels ${shots(base.rawPixels.fewShot)})`;
 }
 
 function checkpoint(run: Run, session: Session): void {

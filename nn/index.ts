@@ -20,7 +20,7 @@ export { type DinoHeadParams, type DinoHeadConfig, type DinoHeadOptions, type We
 export { type DecoderBlocksParams, type DecoderBlocksConfig, type DecoderBlocksOptions, initDecoderBlocks, decoderBlocks } from './decoder-blocks.js';
 export {
   type Backbone, type Head, type ForwardContext, type DinoModelParams, type DinoMultiCropOptions,
-  groupConsecutiveCrops, multiCropBackbone, multiCropForward, dinoMultiCrop,
+  groupConsecutiveCrops, multiCropBackbone, multiCropForward, multiCropFeaturesAndOutput, dinoMultiCrop, dinoMultiCropWithFeatures,
 } from './multi-crop.js';
 export { type ParamGroup, type GroupMask, type GroupRule, paramGroups, namedLeaves, dinoParamGroups, groupOf } from './param-groups.js';
 export {

@@ -54,9 +54,14 @@ export function multiCropBackbone(crops: readonly Tensor[], backbone: Backbone, 
 
 /** Backbone per group, then the head once on all rows. Returns [V·B, K], crop-major. */
 export function multiCropForward(crops: readonly Tensor[], backbone: Backbone, head: Head, context: ForwardContext = {}): Tensor {
+  return multiCropFeaturesAndOutput(crops, backbone, head, context).output;
+}
+
+/** `multiCropForward` that also returns the backbone features [V·B, D] the head read (for a regulariser on them). */
+export function multiCropFeaturesAndOutput(crops: readonly Tensor[], backbone: Backbone, head: Head, context: ForwardContext = {}): { features: Tensor; output: Tensor } {
   const [backboneKey, headKey] = splitOptionalKey(context.key, 2);
   const features = multiCropBackbone(crops, backbone, { key: backboneKey, train: context.train });
-  return head(features, { key: headKey, train: context.train });
+  return { features, output: head(features, { key: headKey, train: context.train }) };
 }
 
 export type DinoModelParams = {
@@ -76,8 +81,13 @@ export interface DinoMultiCropOptions extends ForwardContext {
  * Returns [V·B, K], crop-major.
  */
 export function dinoMultiCrop(params: DinoModelParams, crops: readonly Tensor[], options: DinoMultiCropOptions): Tensor {
+  return dinoMultiCropWithFeatures(params, crops, options).output;
+}
+
+/** `dinoMultiCrop` that also returns the CLS features [V·B, D], crop-major. */
+export function dinoMultiCropWithFeatures(params: DinoModelParams, crops: readonly Tensor[], options: DinoMultiCropOptions): { features: Tensor; output: Tensor } {
   const { vitConfig, normLastLayer } = options;
-  return multiCropForward(
+  return multiCropFeaturesAndOutput(
     crops,
     (images, context) => vit(params.backbone, images, { config: vitConfig, ...context }).cls,
     (features) => dinoHead(params.head, features, { normLastLayer }),

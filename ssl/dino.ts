@@ -51,12 +51,14 @@ import {
   cosineScheduler,
   dinoHeadFrozenNames,
   dinoMultiCrop,
+  dinoMultiCropWithFeatures,
   dinoParamGroups,
   initAdamw,
   initDinoHead,
   initVit,
 } from '../nn/index.js';
 import { type EmaWeights, emaUpdate, emaWeights, momentumSchedule } from './ema.js';
+import { globalCropKoleo } from './koleo.js';
 
 export interface DinoLossOptions {
   /** τs, the student temperature (official: 0.1, hard-coded). */
@@ -229,6 +231,8 @@ export interface DinoModel<Params extends PyTree = PyTree> {
   readonly forward: (params: Params, crops: readonly Tensor[], context: { readonly key?: Tensor; readonly train: boolean }) => Tensor;
   /** Dotted names the optimiser must skip entirely (a frozen `head.last_layer.weight_g`). */
   readonly frozenNames?: readonly string[];
+  /** `forward` that also returns the backbone features [V·B, D] (needed when `koleoWeight` > 0). */
+  readonly forwardWithFeatures?: (params: Params, crops: readonly Tensor[], context: { readonly key?: Tensor; readonly train: boolean }) => { features: Tensor; output: Tensor };
 }
 
 /**
@@ -246,6 +250,8 @@ export function vitDinoModel(vitConfig: VitConfig, headConfig: Omit<DinoHeadConf
     },
     forward: (params, crops, { key, train }) =>
       dinoMultiCrop(params, crops, { vitConfig: train ? vitConfig : teacherConfig, normLastLayer: head.normLastLayer, train, ...(key ? { key } : {}) }),
+    forwardWithFeatures: (params, crops, { key, train }) =>
+      dinoMultiCropWithFeatures(params, crops, { vitConfig: train ? vitConfig : teacherConfig, normLastLayer: head.normLastLayer, train, ...(key ? { key } : {}) }),
     frozenNames: dinoHeadFrozenNames(head, 'head.'),
   };
 }
@@ -275,6 +281,8 @@ export interface DinoHyperparams {
   readonly freezeLastLayer?: number;
   /** Ablation: false keeps the centre at zero (paper §5.3: without centering the targets go one-hot). */
   readonly centering?: boolean;
+  /** DINOv2's KoLeo on the student's backbone features of the 2 global crops, this weight × the sum of the two (0: off, DINO v1). */
+  readonly koleoWeight?: number;
 }
 
 /** The per-iteration lr, wd and momentum, and the per-epoch teacher temperature. */
@@ -299,7 +307,10 @@ export interface DinoState<Params extends PyTree = PyTree> {
 }
 
 export interface DinoMetrics {
+  /** The DINO cross-entropy (without the KoLeo term). */
   readonly loss: number;
+  /** KoLeo summed over the two global crops, before its weight (0 when koleoWeight is 0). */
+  readonly koleo: number;
   /** h(P_t), see `teacherEntropy`. */
   readonly teacherEntropy: number;
   /** KL(P_t‖P_s) = loss − h(P_t), see `teacherStudentKl`. */
@@ -315,7 +326,7 @@ export interface DinoMetrics {
 const hyperparamDefaults = {
   lr: 0.0005, minLr: 1e-6, warmupEpochs: 10, weightDecay: 0.04, weightDecayEnd: 0.4, momentumTeacher: 0.996,
   warmupTeacherTemp: 0.04, teacherTemp: 0.04, warmupTeacherTempEpochs: 0, studentTemp: 0.1, centerMomentum: 0.9,
-  clipGrad: 3, freezeLastLayer: 1, centering: true,
+  clipGrad: 3, freezeLastLayer: 1, centering: true, koleoWeight: 0,
 };
 
 /** The four schedules of `train_dino` for these hyper-parameters. */
@@ -365,10 +376,12 @@ export interface DinoStepScalars {
   readonly adamw: { readonly [name: string]: AdamwCoefficients<Tensor> };
 }
 
-/** What the tensor half of an iteration returns: the new arrays, the loss and h(P_t) (scalars). */
+/** What the tensor half of an iteration returns: the new arrays, the objective, its DINO and KoLeo parts, and h(P_t) (scalars). */
 interface DinoUpdateResult<Params extends PyTree> {
   readonly arrays: DinoArrays<Params>;
+  readonly total: Tensor;
   readonly loss: Tensor;
+  readonly koleo: Tensor;
   readonly teacherEntropy: Tensor;
 }
 
@@ -384,8 +397,18 @@ function dinoUpdateOf<Params extends PyTree>(model: DinoModel<Params>, h: Requir
   return (arrays, crops, key, scalars) => {
     const options = { studentTemp: h.studentTemp, teacherTemp: scalars.teacherTemp, ncrops: crops.length };
     const teacherOut = stopGradient(model.forward(arrays.teacher, crops.slice(0, 2), { train: false }));
-    const objective = (student: Params) => dinoLoss(model.forward(student, crops, { key, train: true }), teacherOut, arrays.center, options);
-    const [loss, grads] = valueAndGrad(objective)(arrays.student) as [Tensor, PyTree];
+    // [total, [DINO loss, KoLeo]]: the metrics keep loss = h(P_t) + KL apart from the regulariser
+    const objective = (student: Params): [Tensor, [Tensor, Tensor]] => {
+      if (h.koleoWeight === 0) {
+        const loss = dinoLoss(model.forward(student, crops, { key, train: true }), teacherOut, arrays.center, options);
+        return [loss, [loss, scalar(0, loss.dtype)]];
+      }
+      if (!model.forwardWithFeatures) throw new OptionError('dinoStep: koleoWeight > 0 needs a model with forwardWithFeatures');
+      const { features, output } = model.forwardWithFeatures(student, crops, { key, train: true });
+      const [loss, koleo] = [dinoLoss(output, teacherOut, arrays.center, options), globalCropKoleo(features, crops[0].shape[0])];
+      return [add(loss, mul(koleo, h.koleoWeight)), [loss, koleo]];
+    };
+    const [[total, [loss, koleo]], grads] = valueAndGrad(objective, { hasAux: true })(arrays.student) as [[Tensor, [Tensor, Tensor]], PyTree];
     const clipped = h.clipGrad > 0 ? clipGradientsPerParam(grads, h.clipGrad).grads : grads;
     const updated = adamwApply(arrays.student, clipped, arrays.moments, scalars.adamw);
     const student = updated.params as Params;
@@ -396,7 +419,9 @@ function dinoUpdateOf<Params extends PyTree>(model: DinoModel<Params>, h: Requir
         center: h.centering ? updateCenter(arrays.center, teacherOut, h.centerMomentum) : arrays.center,
         moments: updated.moments,
       },
+      total,
       loss,
+      koleo,
       teacherEntropy: teacherEntropy(teacherOut, arrays.center, scalars.teacherTemp),
     };
   };
@@ -457,8 +482,9 @@ function runDinoStep<Params extends PyTree>(
   const arrays = { student: state.student, teacher: state.teacher, center: state.center, moments: adamwMoments(state.optimizer) };
   const result = update(arrays, crops, key, scalars);
 
+  const total = result.total.item();
+  if (!Number.isFinite(total)) throw new OptionError(`dinoStep: loss is ${total} at step ${step}, stopping training`);
   const loss = result.loss.item();
-  if (!Number.isFinite(loss)) throw new OptionError(`dinoStep: loss is ${loss} at step ${step}, stopping training`);
   const entropy = result.teacherEntropy.item();
   return {
     state: {
@@ -469,6 +495,6 @@ function runDinoStep<Params extends PyTree>(
       optimizer: adamwNextState(state.optimizer, plan, result.arrays.moments),
       step: step + 1,
     },
-    metrics: { loss, teacherEntropy: entropy, kl: loss - entropy, lr, weightDecay, momentum, teacherTemp, epoch, step },
+    metrics: { loss, koleo: result.koleo.item(), teacherEntropy: entropy, kl: loss - entropy, lr, weightDecay, momentum, teacherTemp, epoch, step },
   };
 }

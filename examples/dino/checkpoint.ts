@@ -8,9 +8,10 @@
  * baseline scores. The file functions need Node; `checkpointBytes` and `checkpointStateFromBytes` are the
  * same checkpoint as bytes, for a browser page's download and upload.
  */
-import { type Key, SafetensorsError, type Tensor, decodeSafetensorsTree, encodeSafetensorsTree, random, saveSafetensorsSync, zerosLike } from '../../core/index.js';
+import { type Key, SafetensorsError, type Tensor, decodeSafetensorsTree, encodeSafetensorsTree, random, saveSafetensorsSync } from '../../core/index.js';
 import { requireNodeBuiltin } from '../../core/platform/node-builtin.js';
-import { type AdamwSlot, type AdamwState, type DinoModelParams, namedLeaves } from '../../nn/index.js';
+import type { DinoModelParams } from '../../nn/index.js';
+import { type MomentTree, momentShapes, optimizerState, optimizerTree } from '../support/optimizer-checkpoint.js';
 import type { DinoState } from '../../ssl/index.js';
 import { presetNames } from './presets.js';
 import { type RunDefinition, RunError } from './run-config.js';
@@ -23,6 +24,18 @@ export interface Baselines {
   readonly randomInitTop5: number;
   readonly rawPixels: number;
   readonly rawPixelsTop5: number;
+  /** The other evaluations of the example (the live page measures only the k-NN). */
+  readonly probes?: ProbeBaselines;
+}
+
+export interface ProbeBaselines {
+  /** The random network's CLS+mean-patch k-NN, attention Jaccard (mean mask), linear probe and few-shot; the pixels' probe and few-shot. */
+  readonly randomInitClsPatch: number;
+  readonly randomInitJaccard: number;
+  readonly randomInitLinearProbe: number;
+  readonly randomInitFewShot: Record<number, number>;
+  readonly rawPixelsLinearProbe: number;
+  readonly rawPixelsFewShot: Record<number, number>;
 }
 
 export interface CheckpointInfo {
@@ -31,18 +44,11 @@ export interface CheckpointInfo {
   readonly baselines: Baselines;
 }
 
-type MomentTree = Record<string, { exp_avg: Tensor; exp_avg_sq: Tensor }>;
-
 type CheckpointRun = { definition: RunDefinition; runKey: Key; backend: string };
 
 /** The tree and string metadata a checkpoint holds (see the file comment). */
 function checkpointContents(state: DinoState<DinoModelParams>, run: CheckpointRun, info: CheckpointInfo) {
-  const moments: MomentTree = {};
-  const steps: Record<string, number> = {};
-  for (const [name, slot] of Object.entries(state.optimizer)) {
-    moments[name] = { exp_avg: slot.expAvg, exp_avg_sq: slot.expAvgSq };
-    steps[name] = slot.step;
-  }
+  const { moments, steps } = optimizerTree(state.optimizer);
   const tree = { student: state.student, teacher: state.teacher, center: { value: state.center }, optimizer: moments, rng: { key: run.runKey } };
   const metadata = {
     format: checkpointFormat,
@@ -135,17 +141,9 @@ export function checkpointStateFromBytes(bytes: Uint8Array, fresh: DinoState<Din
   const path = source;
   const { metadata } = readBytes(bytes, path);
   const slotSteps = parseJson(path, metadata.optimizer_steps, 'optimizer_steps') as Record<string, number>;
-  const params = new Map(namedLeaves(fresh.student));
-  const moments: MomentTree = {};
-  for (const name of Object.keys(slotSteps)) {
-    const param = params.get(name);
-    if (param === undefined) throw cannotResume(path, `it holds optimizer moments for ${JSON.stringify(name)}, which the model does not have`);
-    moments[name] = { exp_avg: zerosLike(param), exp_avg_sq: zerosLike(param) };
-  }
+  const moments = momentShapes(slotSteps, fresh.student, (name) => cannotResume(path, `it holds optimizer moments for ${JSON.stringify(name)}, which the model does not have`));
   const like = { student: fresh.student, teacher: fresh.teacher, center: { value: fresh.center }, optimizer: moments, rng: { key: random.key(0) } };
   const { tree } = readBytes(bytes, path, like);
   const loaded = tree as unknown as { student: DinoModelParams; teacher: DinoModelParams; center: { value: Tensor }; optimizer: MomentTree };
-  const optimizer: Record<string, AdamwSlot> = {};
-  for (const [name, slot] of Object.entries(loaded.optimizer)) optimizer[name] = { step: slotSteps[name], expAvg: slot.exp_avg, expAvgSq: slot.exp_avg_sq };
-  return { ...fresh, student: loaded.student, teacher: loaded.teacher, center: loaded.center.value, optimizer: optimizer as AdamwState, step };
+  return { ...fresh, student: loaded.student, teacher: loaded.teacher, center: loaded.center.value, optimizer: optimizerState(loaded.optimizer, slotSteps), step };
 }

@@ -6,7 +6,7 @@
  * index of the image, never on its position in the batch.
  */
 import { type Key, type Tensor, random } from '../../core/index.js';
-import { type CropConfig, multiCrop } from '../../ssl/index.js';
+import { type CropConfig, affineJitter, multiCrop } from '../../ssl/index.js';
 import { imageSize } from '../support/mnist.js';
 import { pixelMean, pixelStd } from './data.js';
 import type { DinoRunConfig } from './presets.js';
@@ -30,6 +30,11 @@ export function cropConfigs(config: DinoRunConfig): CropConfig[] {
 export function stepViews(key: Key, images: Tensor, imageIds: ArrayLike<number>, config: DinoRunConfig): Tensor[] {
   const crops = cropConfigs(config);
   const ids = Array.from(imageIds);
+  if (config.affineDegrees > 0 || config.affineShift > 0) {
+    const [viewKey, affineKey] = random.split(key, 2);
+    const moved = affineJitter(images, affineKey, { maxDegrees: config.affineDegrees, maxShift: config.affineShift, imageIds: ids });
+    return stepViews(viewKey, moved, ids, { ...config, affineDegrees: 0, affineShift: 0 });
+  }
   const options = { ratio: config.ratio, flipProb: 0, blurSigma: config.blurSigma, normalize: { mean: [pixelMean], std: [pixelStd] }, imageIds: ids };
   if (config.strokeJitter === 0) return multiCrop(key, images, { ...options, crops }).crops;
   const [cropKey, strokeKey] = random.split(key, 2);

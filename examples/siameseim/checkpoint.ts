@@ -6,10 +6,11 @@
  * define the run, each moment's step count, the training time and the baseline scores.
  */
 import { existsSync } from 'node:fs';
-import { SafetensorsError, type Tensor, loadSafetensorsSync, saveSafetensorsSync, zerosLike } from '../../core/index.js';
-import { namedLeaves } from '../../nn/index.js';
-import type { AdamwSlot, AdamwState } from '../../nn/index.js';
+import { SafetensorsError, loadSafetensorsSync, saveSafetensorsSync } from '../../core/index.js';
 import type { SiameseimParams, SiameseimState, SiameseimTargetParams } from '../../ssl/index.js';
+import { type MomentTree, momentShapes, optimizerState, optimizerTree } from '../support/optimizer-checkpoint.js';
+import type { ProbeScores } from '../support/probe-scores.js';
+import type { EncoderProbes } from './evaluate.js';
 import { type Flags, RunError, runDefiningFlags } from './run-config.js';
 
 export const checkpointFormat = 'tapegrad/siameseim-mnist/1';
@@ -20,22 +21,21 @@ export interface CheckpointInfo {
   /** Seconds spent in training steps so far (evaluation excluded). */
   readonly trainSeconds: number;
   /** k-NN top-1 (%) of the network at its initialisation (CLS and mean patch token) and of raw pixels. */
-  readonly baselines: { readonly randomInit: number; readonly randomInitPatchMean: number; readonly rawPixels: number };
+  readonly baselines: {
+    readonly randomInit: number;
+    readonly randomInitPatchMean: number;
+    readonly rawPixels: number;
+    /** Linear probe and few-shot of the random network (CLS, patch mean) and of raw pixels. */
+    readonly probes: { readonly randomInit: EncoderProbes; readonly rawPixels: ProbeScores };
+  };
 }
-
-type MomentTree = Record<string, { exp_avg: Tensor; exp_avg_sq: Tensor }>;
 
 function runFlagsOf(flags: RunFlags): Record<string, unknown> {
   return Object.fromEntries(runDefiningFlags.map((name) => [name, flags[name]]));
 }
 
 export function saveCheckpoint(path: string, state: SiameseimState, flags: RunFlags, info: CheckpointInfo): void {
-  const moments: MomentTree = {};
-  const steps: Record<string, number> = {};
-  for (const [name, slot] of Object.entries(state.optimizer)) {
-    moments[name] = { exp_avg: slot.expAvg, exp_avg_sq: slot.expAvgSq };
-    steps[name] = slot.step;
-  }
+  const { moments, steps } = optimizerTree(state.optimizer);
   saveSafetensorsSync(path, { online: state.params, target: state.target, optimizer: moments }, {
     format: checkpointFormat,
     step: String(state.step),
@@ -83,24 +83,17 @@ export function loadCheckpoint(path: string, fresh: SiameseimState, flags: RunFl
   const step = Number(metadata.step);
   if (!Number.isInteger(step) || step < 0 || step > flags.steps) throw new RunError(`cannot resume: ${path} records step ${JSON.stringify(metadata.step)}, not an integer in [0, ${flags.steps}]`);
   const slotSteps = parseJson(metadata.optimizer_steps, 'optimizer_steps', path) as Record<string, number>;
-  const params = new Map(namedLeaves(fresh.params));
-  const moments: MomentTree = {};
-  for (const name of Object.keys(slotSteps)) {
-    const param = params.get(name);
-    if (param === undefined) throw new RunError(`cannot resume: ${path} holds optimizer moments for ${JSON.stringify(name)}, which the model does not have`);
-    moments[name] = { exp_avg: zerosLike(param), exp_avg_sq: zerosLike(param) };
-  }
+  const moments = momentShapes(slotSteps, fresh.params, (name) => new RunError(`cannot resume: ${path} holds optimizer moments for ${JSON.stringify(name)}, which the model does not have`));
   const { tree } = read({ online: fresh.params, target: fresh.target, optimizer: moments });
   const loaded = tree as unknown as { online: SiameseimParams; target: SiameseimTargetParams; optimizer: MomentTree };
-  const optimizer: Record<string, AdamwSlot> = {};
-  for (const [name, slot] of Object.entries(loaded.optimizer)) optimizer[name] = { step: slotSteps[name], expAvg: slot.exp_avg, expAvgSq: slot.exp_avg_sq };
+  const optimizer = optimizerState(loaded.optimizer, slotSteps);
   const baselines = parseJson(metadata.baselines, 'baselines', path) as CheckpointInfo["baselines"];
-  if (!(['randomInit', 'randomInitPatchMean', 'rawPixels'] as const).every((name) => typeof baselines?.[name] === 'number')) {
+  if (!(['randomInit', 'randomInitPatchMean', 'rawPixels'] as const).every((name) => typeof baselines?.[name] === 'number') || typeof baselines.probes?.rawPixels?.linearProbe !== 'number') {
     throw new RunError(`cannot resume: ${path} has no valid "baselines" metadata; it was not written by this version of the example`);
   }
   const trainSeconds = Number(metadata.train_seconds);
   return {
-    state: { params: loaded.online, target: loaded.target, optimizer: optimizer as AdamwState, step },
+    state: { params: loaded.online, target: loaded.target, optimizer, step },
     info: { trainSeconds: Number.isFinite(trainSeconds) ? trainSeconds : 0, baselines },
   };
 }

@@ -3,7 +3,8 @@
  *   {"type":"baseline","step":0,"random_init_knn_top1":…,"random_init_patch_mean_knn_top1":…,"raw_pixel_knn_top1":…, top-5s}
  *   {"type":"train","step":s,"loss":…,"positive":…,"negative":…,"lr":…,"momentum":…,"grad_norm":…,"train_seconds":…}
  *   {"type":"eval","step":s,"knn_top1":…,"knn_top5":…,"patch_mean_knn_top1":…,"patch_mean_knn_top5":…}
- * (knn_* score the CLS token; patch_mean_* the mean patch token of the same encoder pass).
+ * (knn_* score the CLS token; patch_mean_* the mean patch token of the same encoder pass). The baseline
+ * and the final eval also hold linear_probe_top1 and few_shot ({"1":…,"5":…,"10":…}), for both features.
  * `step` counts the steps done, so the train line of the first step has step 1.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,9 +21,27 @@ export type BaselineRecord = {
   random_init_patch_mean_knn_top5: number;
   raw_pixel_knn_top1: number;
   raw_pixel_knn_top5: number;
+  random_init_linear_probe_top1: number;
+  random_init_patch_mean_linear_probe_top1: number;
+  random_init_few_shot: Record<number, number>;
+  random_init_patch_mean_few_shot: Record<number, number>;
+  raw_pixel_linear_probe_top1: number;
+  raw_pixel_few_shot: Record<number, number>;
 };
 export type TrainRecord = { type: 'train'; step: number; loss: number; positive: number; negative: number; lr: number; momentum: number; grad_norm: number; train_seconds: number };
-export type EvalRecord = { type: 'eval'; step: number; knn_top1: number; knn_top5: number; patch_mean_knn_top1: number; patch_mean_knn_top5: number };
+export type EvalRecord = {
+  type: 'eval';
+  step: number;
+  knn_top1: number;
+  knn_top5: number;
+  patch_mean_knn_top1: number;
+  patch_mean_knn_top5: number;
+  /** The final evaluation only. */
+  linear_probe_top1?: number;
+  patch_mean_linear_probe_top1?: number;
+  few_shot?: Record<number, number>;
+  patch_mean_few_shot?: Record<number, number>;
+};
 export type MetricsRecord = BaselineRecord | TrainRecord | EvalRecord;
 
 /**

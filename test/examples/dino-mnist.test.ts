@@ -49,9 +49,12 @@ describe('examples/dino-mnist', () => {
     expect(lastLine.startsWith('RESULT ')).toBe(true);
     const parsed = JSON.parse(lastLine.slice('RESULT '.length)) as RunResult;
     expect(parsed).toEqual(result);
-    for (const key of ['knn_top1', 'random_init_knn_top1', 'raw_pixel_knn_top1', 'steps', 'train_seconds', 'ms_per_step', 'preset', 'backend'] as const) expect(parsed).toHaveProperty(key);
+    for (const key of ['knn_top1', 'random_init_knn_top1', 'raw_pixel_knn_top1', 'knn_cls_patch_top1', 'jaccard_mean', 'random_init_jaccard_mean', 'linear_probe_top1', 'random_init_linear_probe_top1', 'raw_pixel_linear_probe_top1', 'few_shot', 'raw_pixel_few_shot', 'steps', 'train_seconds', 'ms_per_step', 'preset', 'backend'] as const) expect(parsed).toHaveProperty(key);
     expect(parsed).toMatchObject({ steps: 4, preset: 'tiny', backend: 'reference/js', out: whole });
     expect(parsed.raw_pixel_knn_top1).toBeGreaterThan(50); // 10 classes: far above chance
+    expect(parsed.raw_pixel_linear_probe_top1).toBeGreaterThan(50);
+    expect(parsed.jaccard_mean).toBeGreaterThan(0);
+    expect(parsed.jaccard_mean).toBeLessThanOrEqual(1);
     expect(parsed.ms_per_step).toBeGreaterThan(0);
     // the progress bar shows loss, teacher entropy and KL; the file paths are printed before RESULT
     expect(output).toMatch(/step 4\/4 .*loss \S+ {2}H \S+ {2}KL \S+/);
@@ -88,7 +91,7 @@ describe('examples/dino-mnist', () => {
   it('refuses an unknown flag or preset, naming what is allowed', async () => {
     await expect(run([...tiny, '--stepz', '3'])).rejects.toThrow(/unknown flag --stepz \(did you mean --steps\?\)/);
     await expect(run([...tiny, '--preset', 'huge'])).rejects.toThrow(FlagError);
-    await expect(run([...tiny, '--preset', 'huge'])).rejects.toThrow('unknown preset "huge"; allowed: default, bench-vit-mnist, tiny');
+    await expect(run([...tiny, '--preset', 'huge'])).rejects.toThrow('unknown preset "huge"; allowed: default, long, k32-ema099, k32-ema099-koleo, bench-vit-mnist, tiny');
     await expect(run([...tiny, '--set', 'learningRate=1'])).rejects.toThrow(/--set: unknown key "learningRate"/);
   });
 
@@ -116,7 +119,7 @@ describe('examples/dino-mnist', () => {
     const script = join(import.meta.dirname, '../../examples/dino-mnist.ts');
     const child = spawnSync(process.execPath, ['--import', 'tsx', script, '--preset', 'huge'], { encoding: 'utf8' });
     expect(child.status).toBe(1);
-    expect(child.stderr.trim()).toBe('dino-mnist: --preset: unknown preset "huge"; allowed: default, bench-vit-mnist, tiny');
+    expect(child.stderr.trim()).toBe('dino-mnist: --preset: unknown preset "huge"; allowed: default, long, k32-ema099, k32-ema099-koleo, bench-vit-mnist, tiny');
     expect(existsSync(join('runs', 'dino-huge-seed0'))).toBe(false);
   });
 });

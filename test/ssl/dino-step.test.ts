@@ -9,6 +9,7 @@ import type { Tensor } from '../../core/index.js';
 import { dinoHead, dinoHeadFrozenNames, initDinoHead, initLinear, linear, vitMnist } from '../../nn/index.js';
 import { type DinoModel, dinoLoss, dinoSchedules, dinoStep, initDinoState, jitDinoStep, updateCenter, vitDinoModel } from '../../ssl/dino.js';
 import { mnistMultiCrop, multiCrop } from '../../ssl/augment.js';
+import { koleoLoss } from '../../ssl/koleo.js';
 
 const { random } = tg;
 
@@ -143,4 +144,36 @@ describe('dinoStep', () => {
         expect(compiled(state0, cropsOf(0), random.key(99)).metrics.loss).not.toBe(dinoStep(state0, cropsOf(0), random.foldIn(random.key(6), 0)).metrics.loss);
       }));
   }
+
+  it('with koleoWeight, adds weight × KoLeo of the two global crops\' student CLS features; jitDinoStep gives the same steps', () =>
+    tg.withBackend('gpujs', () => {
+      const model = vitDinoModel(vitMnist({ embedDim: 16, depth: 1, numHeads: 2, dropPathRate: 0.2 }), { outDim: 8, hiddenDim: 16, bottleneckDim: 4 });
+      const hyperparams = { epochs: 4, itersPerEpoch: 1, warmupEpochs: 1, lr: 1e-3, freezeLastLayer: 0 };
+      const withKoleo = initDinoState(random.key(3), model, 8, { ...hyperparams, koleoWeight: 0.1 });
+      const without = initDinoState(random.key(3), model, 8, hyperparams);
+      const images = random.uniform(random.key(4), [3, 1, 28, 28]);
+      const cropsOf = (i: number) => multiCrop(random.foldIn(random.key(5), i), images, { ...mnistMultiCrop, localCrops: 2 }).crops;
+      const key = random.key(6);
+      const eager = dinoStep(withKoleo, cropsOf(0), key);
+      const plain = dinoStep(without, cropsOf(0), key);
+      // the DINO part is the same loss; the KoLeo part is read from the student's own CLS rows of crops 0 and 1
+      expect(eager.metrics.loss).toBe(plain.metrics.loss);
+      expect(plain.metrics.koleo).toBe(0);
+      const { features } = model.forwardWithFeatures!(withKoleo.student, cropsOf(0), { key, train: true });
+      const rows = (start: number) => tg.sliceAxis(features, 0, start, start + 3);
+      expect(eager.metrics.koleo).toBeCloseTo(koleoLoss(rows(0)).item() + koleoLoss(rows(3)).item(), 5);
+      // step 0 has lr 0; step 1 moves the student, differently with the regulariser
+      const [moved, movedPlain] = [dinoStep(eager.state, cropsOf(1), key).state, dinoStep(plain.state, cropsOf(1), key).state];
+      expect(same(leaf(moved.student, 'backbone.blocks.0.attn.qkv.weight'), leaf(movedPlain.student, 'backbone.blocks.0.attn.qkv.weight'))).toBe(false);
+      const compiled = jitDinoStep();
+      let [a, b] = [withKoleo, withKoleo];
+      for (let i = 0; i < 4; i++) {
+        const stepKey = random.foldIn(key, i);
+        const x = dinoStep(a, cropsOf(i), stepKey);
+        const y = compiled(b, cropsOf(i), stepKey);
+        expect(y.metrics).toEqual(x.metrics);
+        tg.treeLeaves(x.state.student).forEach((t, j) => expect(same(tg.treeLeaves(y.state.student)[j], t)).toBe(true));
+        [a, b] = [x.state, y.state];
+      }
+    }));
 });
