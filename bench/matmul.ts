@@ -8,7 +8,7 @@
  * Run with `npx tsx bench/matmul.ts`. Not a test: timings never go into the test suite.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { wasmMatmul, wasmMatmulInfo, wasmMatmulWarmup, type WasmMatmulPhases } from '../core/backend/wasm-matmul/index.js';
+import { wasmMatmul, wasmMatmulInfo, wasmMatmulWarmup, type WasmMatmulPhases } from '../core/backend/wasm/matmul/index.js';
 
 interface Case {
   readonly label: string;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { backendInfo, setBackend } from '../core/index.js';
-import { wasmMatmulInfo } from '../core/backend/wasm-matmul/index.js';
+import { wasmMatmulInfo } from '../core/backend/wasm/matmul/index.js';
 import type { PresetName } from '../examples/dino/presets.js';
 import { loadMnist } from '../examples/support/mnist.js';
 import { crossOriginIsolation, launchChromium } from '../examples/web/chromium.js';

@@ -23,12 +23,29 @@ export interface KernelCall {
   readonly dtype: DType;
   /** Plain functions the kernel calls by name (registered with gpu.js `addFunction`). */
   readonly helpers?: readonly ((...args: number[]) => number)[];
-  /** A faster host implementation of the same kernel for float32, which CPU modes may use instead. */
-  readonly host?: HostKernel;
 }
 
 /**
- * The same computation as a kernel function, written for the host CPU (e.g. WebAssembly SIMD).
+ * Which implementation made a kernel call's output: a backend's own kernel for the op from its table
+ * (`wasm`, `wgsl`), or the op's kernel function (`gpujs` compiled it, `reference` ran it in JavaScript).
+ */
+export type KernelImplementation = 'wasm' | 'wgsl' | 'gpujs' | 'reference';
+
+/** What a backend's `run` returns: the output's elements and which implementation computed them. */
+export interface KernelRun {
+  readonly data: TypedArray;
+  readonly implementation: KernelImplementation;
+}
+
+/**
+ * The same computation as an op's kernel function (same inputs and constants), written for the host CPU
+ * (e.g. WebAssembly SIMD) and listed in a backend's kernel table (`core/backend/kernel-table.ts`).
  * Returns null when it cannot run here, and the backend falls back to the kernel function.
  */
 export type HostKernel = (args: readonly Float32Array[], constants: Readonly<Record<string, number>>, size: number) => Float32Array | null;
+
+/**
+ * The elements of a float32 view (`shape`, `stride` and `offset` into `data`, as ndarray keeps them) in
+ * row-major order, by a backend's faster copy; null where it does not apply (then JavaScript copies).
+ */
+export type StridedCopy = (data: Float32Array, shape: readonly number[], stride: readonly number[], offset: number) => Float32Array | null;

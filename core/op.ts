@@ -2,7 +2,7 @@ import ndarray, { type NdArray } from 'ndarray';
 import { currentBackend } from './backend/index.js';
 import { checkFinite, debugNans } from './debug-nans.js';
 import type { DType, TypedArray } from './dtype.js';
-import type { HostKernel, KernelFunction } from './kernel.js';
+import type { KernelFunction, KernelImplementation } from './kernel.js';
 import type { OpName } from './ops/names.js';
 import { activeOpProfile } from './profile.js';
 import { sizeOf } from './shape.js';
@@ -23,8 +23,6 @@ export type Forward =
       /** The kernel's inputs; defaults to the op's inputs. Views are made contiguous first. */
       readonly args?: readonly NdArray<TypedArray>[];
       readonly helpers?: readonly ((...args: number[]) => number)[];
-      /** A faster float32 host implementation that CPU modes may run instead of the kernel. */
-      readonly host?: HostKernel;
     }
   | { readonly view: NdArray<TypedArray> }
   /** Values the op computed on the host from its inputs (random draws hash their key there). */
@@ -33,6 +31,8 @@ export type Forward =
 /**
  * One primitive op: its shape rule, its forward (a gpu.js kernel with flat indices, or a view),
  * what its backward needs, and its vjp written with other ops so that it can be differentiated again.
+ * An op knows nothing of backends: a backend that has a faster implementation lists it in its kernel
+ * table under the op's name (`core/backend/kernel-table.ts`), and `Backend.run` chooses.
  */
 export interface OpDef<Attrs, Saved extends object, Name extends OpName = OpName> {
   readonly name: Name;
@@ -63,31 +63,37 @@ export function apply<Attrs, Saved extends object>(op: OpDef<Attrs, Saved>, inpu
   return output;
 }
 
+/** What made an output that no kernel call did: a view over an input, or values computed inside the op. */
+export type OutputSource = KernelImplementation | 'view' | 'values';
+
 /**
  * Makes an op's output from inputs already checked against its shape rule (`out` is what the rule
- * gave): the one place ops reach the backend, eager or replayed by `jit`, and where `profileOps` times them.
+ * gave): the one place ops reach the backend, eager or replayed by `jit`, and where `profileOps` times
+ * them and notes which implementation ran (`OutputSource`).
  */
 export function execute<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Tensor {
   const profile = activeOpProfile();
-  if (profile === null) return dispatch(op, inputs, attrs, out);
+  if (profile === null) return dispatch(op, inputs, attrs, out).output;
   const start = performance.now();
-  try {
-    return dispatch(op, inputs, attrs, out);
-  } finally {
-    profile.record(op.name, performance.now() - start);
-  }
+  const { output, source } = dispatch(op, inputs, attrs, out);
+  profile.record(op.name, performance.now() - start, source);
+  return output;
 }
 
-function dispatch<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): Tensor {
+function dispatch<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): { output: Tensor; source: OutputSource } {
   const forward = op.forward(inputs, attrs, out);
   let storage: NdArray<TypedArray>;
+  let source: OutputSource;
   if ('view' in forward) {
     storage = forward.view;
+    source = 'view';
   } else if ('values' in forward) {
     storage = ndarray(forward.values, [...out.shape]);
+    source = 'values';
   } else {
+    const backend = currentBackend();
     const args = (forward.args ?? inputs.map((t) => t.storage)).map(contiguousData);
-    const data = currentBackend().run({
+    const { data, implementation } = backend.run({
       op: op.name,
       fn: forward.kernel,
       constants: forward.constants ?? {},
@@ -95,9 +101,9 @@ function dispatch<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs
       size: sizeOf(out.shape),
       dtype: out.dtype,
       helpers: forward.helpers,
-      host: forward.host,
     });
     storage = ndarray(data, [...out.shape]);
+    source = implementation;
   }
-  return new Tensor(storage);
+  return { output: new Tensor(storage), source };
 }

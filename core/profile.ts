@@ -3,35 +3,41 @@
  * `core/op.ts`, where every op (eager, or replayed by `jit`) hands its kernel to the backend; with no
  * profile active it costs one null check. An op's time is its dispatch: layout, argument copies, the
  * kernel and the wrapping of its output; what runs around the ops (shape rules, tapes, pytree walks,
- * the host code of a step) is the rest of the step's time.
+ * the host code of a step) is the rest of the step's time. Each entry also says which implementation
+ * made the op's outputs, so a profile shows where a backend's own kernels ran.
  *
  *   const { result, profile } = profileOps(() => step(state, batch));
  *   console.log(formatOpProfile(profile, stepMs));
  */
+import type { OutputSource } from './op.js';
 
-/** One op class (an op name, or a fused kernel's name): how often it ran and for how long. */
+
+/**
+ * One op class (an op name, or a fused kernel's name): how often it ran and for how long, and how many
+ * of its calls each implementation made (`wasm`, `wgsl`: the backend's kernel table; `gpujs`,
+ * `reference`: the op's kernel function; `view`, `values`: no kernel call).
+ */
 export interface OpProfileEntry {
   readonly op: string;
   readonly calls: number;
   readonly ms: number;
+  readonly implementations: Readonly<Partial<Record<OutputSource, number>>>;
 }
 
 class OpProfile {
-  private readonly entries = new Map<string, { calls: number; ms: number }>();
+  private readonly entries = new Map<string, { calls: number; ms: number; implementations: Partial<Record<OutputSource, number>> }>();
 
-  record(op: string, ms: number): void {
-    const entry = this.entries.get(op);
-    if (entry) {
-      entry.calls++;
-      entry.ms += ms;
-    } else {
-      this.entries.set(op, { calls: 1, ms });
-    }
+  record(op: string, ms: number, source: OutputSource): void {
+    let entry = this.entries.get(op);
+    if (!entry) this.entries.set(op, (entry = { calls: 0, ms: 0, implementations: {} }));
+    entry.calls++;
+    entry.ms += ms;
+    entry.implementations[source] = (entry.implementations[source] ?? 0) + 1;
   }
 
   /** Slowest first. */
   sorted(): OpProfileEntry[] {
-    return [...this.entries].map(([op, { calls, ms }]) => ({ op, calls, ms })).sort((a, b) => b.ms - a.ms);
+    return [...this.entries].map(([op, entry]) => ({ op, ...entry })).sort((a, b) => b.ms - a.ms);
   }
 }
 
@@ -56,14 +62,14 @@ export function profileOps<T>(fn: () => T): { result: T; profile: OpProfileEntry
 }
 
 /**
- * A table of the profile: ms, share of `totalMs` (the step's wall time, when given), calls and
+ * A table of the profile: each op class with the implementations that ran it, ms, share of `totalMs` (the step's wall time, when given), calls and
  * µs a call per op class, and a last line with the ops' total and what the step spent outside them.
  */
 export function formatOpProfile(profile: readonly OpProfileEntry[], totalMs?: number): string {
   const opsMs = profile.reduce((sum, entry) => sum + entry.ms, 0);
   const calls = profile.reduce((sum, entry) => sum + entry.calls, 0);
   const whole = totalMs ?? opsMs;
-  const rows = profile.map((entry) => [entry.op, entry.ms.toFixed(1), `${((100 * entry.ms) / whole).toFixed(1)} %`, String(entry.calls), ((1000 * entry.ms) / entry.calls).toFixed(1)]);
+  const rows = profile.map((entry) => [`${entry.op} (${Object.keys(entry.implementations).join(', ')})`, entry.ms.toFixed(1), `${((100 * entry.ms) / whole).toFixed(1)} %`, String(entry.calls), ((1000 * entry.ms) / entry.calls).toFixed(1)]);
   const header = ['op', 'ms', 'share', 'calls', 'µs/call'];
   const widths = header.map((_, column) => Math.max(header[column].length, ...rows.map((cells) => cells[column].length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');

@@ -1,5 +1,5 @@
 import ndarray, { type NdArray } from 'ndarray';
-import { wasmStridedCopy } from './backend/wasm-elementwise/index.js';
+import { chosenBackend } from './backend/index.js';
 import { outputBuffer } from './buffer-pool.js';
 import { type DType, type TypedArray, dtypeOfArray } from './dtype.js';
 import { ShapeError, formatShape } from './errors.js';
@@ -118,9 +118,10 @@ export function contiguousData(array: NdArray<TypedArray>): TypedArray {
   const { shape, stride, data } = array;
   // a number broadcast to a shape (every stride 0) is a fill, the commonest view by far
   if (stride.every((s, d) => s === 0 || shape[d] <= 1)) return outputBuffer(dtypeOfArray(data), array.size).fill(data[array.offset]);
-  // large float32 views (transposes, broadcast columns) copy in WebAssembly, several times faster
-  if (data instanceof Float32Array) {
-    const copied = wasmStridedCopy(data, shape, stride, array.offset);
+  // the backend may copy float32 views faster (the gpu.js CPU modes in WebAssembly, several times faster)
+  const fastCopy = chosenBackend()?.copyStrided;
+  if (fastCopy && data instanceof Float32Array) {
+    const copied = fastCopy(data, shape, stride, array.offset);
     if (copied) return copied;
   }
   const out = outputBuffer(dtypeOfArray(data), array.size);

@@ -1,5 +1,4 @@
-import type { TypedArray } from '../dtype.js';
-import type { KernelCall } from '../kernel.js';
+import type { KernelCall, KernelRun, StridedCopy } from '../kernel.js';
 
 export type BackendName = 'reference' | 'gpujs' | 'webgpu';
 export const backendNames: readonly BackendName[] = ['reference', 'gpujs', 'webgpu'];
@@ -15,13 +14,20 @@ export interface BackendInfo {
   readonly kernelDTypes: readonly string[];
   /** Compiled kernels currently cached (gpu.js and webgpu). */
   readonly cachedKernels: number;
+  /** Ops this backend runs with its own kernels (its kernel table) rather than their kernel functions, on float32. */
+  readonly ownKernels: readonly string[];
   /** The WebGPU adapter kernels run on (vendor, architecture, driver), webgpu only. */
   readonly adapter?: string;
 }
 
-/** Runs kernel calls. Everything else (tapes, shapes, views) is backend-independent. */
+/**
+ * Runs kernel calls: with its own kernel for the op where its kernel table has one, else the op's kernel
+ * function, and says which ran. Everything else (tapes, shapes, views) is backend-independent.
+ */
 export interface Backend {
   readonly name: BackendName;
-  run(call: KernelCall): TypedArray;
+  run(call: KernelCall): KernelRun;
+  /** A faster copy of float32 views into row-major order, where the backend has one. */
+  readonly copyStrided?: StridedCopy;
   info(): BackendInfo;
 }

@@ -1,8 +1,12 @@
 import { GPU } from 'gpu.js';
-import { allocate, type TypedArray } from '../dtype.js';
+import { allocate } from '../dtype.js';
 import { OptionError } from '../errors.js';
-import type { KernelCall } from '../kernel.js';
+import type { KernelCall, KernelRun } from '../kernel.js';
+import type { HostKernelTable } from './kernel-table.js';
+import { wasmStridedCopy } from './wasm/elementwise/index.js';
+import { wasmKernels } from './wasm/kernels.js';
 import type { Backend, BackendInfo } from './backend.js';
+import type { OpName } from '../ops/names.js';
 import { ReferenceBackend } from './reference.js';
 
 export type GpuMode = 'webgl2' | 'webasm' | 'headlessgl' | 'cpu';
@@ -11,7 +15,7 @@ export type GpuMode = 'webgl2' | 'webasm' | 'headlessgl' | 'cpu';
 // to a length given as a constant, which WebGL 1 rejects ("Loop index cannot be compared with
 // non-constant expression", as measured in chromium)
 export const gpuModes: readonly GpuMode[] = ['webgl2', 'headlessgl', 'webasm', 'cpu'];
-/** Modes whose kernels run on a GPU (or its emulation): there the WebAssembly host kernels are not used. */
+/** Modes whose kernels run on a GPU (or its emulation): there the WebAssembly kernel table is not used. */
 const deviceModes: ReadonlySet<GpuMode> = new Set(['webgl2', 'headlessgl']);
 
 /** Compiled kernels kept per (op, constants, input sizes); the oldest unused one goes first. */
@@ -45,6 +49,10 @@ export class GpujsBackend implements Backend {
   private readonly reference = new ReferenceBackend();
   private readonly reportedFallbacks = new Set<string>();
   private readonly registeredHelpers = new Set<Function>();
+  /** The ops run by tapegrad's own WebAssembly SIMD kernels instead of gpu.js (CPU modes only). */
+  private readonly kernels: HostKernelTable;
+  /** Large float32 views copy in WebAssembly in every mode: the tensors live in host memory. */
+  readonly copyStrided = wasmStridedCopy;
 
   constructor(requested: GpuMode | 'auto' = 'auto') {
     if (requested !== 'auto' && !gpuModes.includes(requested)) {
@@ -65,16 +73,18 @@ export class GpujsBackend implements Backend {
       console.warn(`tapegrad: gpu.js mode '${requested}' is unavailable (${this.skipped[0].reason}); using '${chosen}'`);
     }
     this.gpu = new GPU({ mode: chosen });
+    this.kernels = deviceModes.has(chosen) ? {} : wasmKernels;
   }
 
-  run(call: KernelCall): TypedArray {
+  run(call: KernelCall): KernelRun {
     if (call.dtype !== 'float32' || call.args.some((a) => !(a instanceof Float32Array || a instanceof Int32Array))) {
       return this.reference.run(call);
     }
-    if (call.size === 0) return allocate('float32', 0);
-    if (call.host && !deviceModes.has(this.mode) && call.args.every((a) => a instanceof Float32Array)) {
-      const result = call.host(call.args as Float32Array[], call.constants, call.size);
-      if (result) return result;
+    if (call.size === 0) return { data: allocate('float32', 0), implementation: 'gpujs' };
+    const own = this.kernels[call.op as OpName];
+    if (own && call.args.every((a) => a instanceof Float32Array)) {
+      const result = own(call.args as Float32Array[], call.constants, call.size);
+      if (result) return { data: result, implementation: 'wasm' };
     }
     // gpu.js cannot bind an empty array; such a kernel never reads it, so any backend gives the same answer
     if (call.args.some((a) => a.length === 0)) return this.reference.run(call);
@@ -82,7 +92,7 @@ export class GpujsBackend implements Backend {
     const args = call.args.map((a) => (a instanceof Float32Array ? a : Float32Array.from(a)));
     const out = kernel(...args);
     this.noteFallback(call, kernel);
-    return out.length === call.size ? out : out.slice(0, call.size);
+    return { data: out.length === call.size ? out : out.slice(0, call.size), implementation: 'gpujs' };
   }
 
   private compiled(call: KernelCall): CompiledKernel {
@@ -123,6 +133,6 @@ export class GpujsBackend implements Backend {
   }
 
   info(): BackendInfo {
-    return { name: 'gpujs', mode: this.mode, skipped: [...this.skipped], kernelDTypes: ['float32'], cachedKernels: this.cache.size };
+    return { name: 'gpujs', mode: this.mode, skipped: [...this.skipped], kernelDTypes: ['float32'], cachedKernels: this.cache.size, ownKernels: Object.keys(this.kernels) };
   }
 }

@@ -46,6 +46,11 @@ function environmentChoice(): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TAPEGRAD_BACKEND;
 }
 
+/** The backend chosen so far, without choosing one (for code that only asks whether it has a faster path). */
+export function chosenBackend(): Backend | undefined {
+  return current;
+}
+
 export function setBackend(choice: BackendChoice): void {
   current = create(checkChoice('setBackend', choice));
 }

@@ -1,6 +1,6 @@
 import { outputBuffer } from '../buffer-pool.js';
 import type { TypedArray } from '../dtype.js';
-import type { KernelCall, KernelThis } from '../kernel.js';
+import type { KernelCall, KernelRun, KernelThis } from '../kernel.js';
 import type { Backend, BackendInfo } from './backend.js';
 
 /**
@@ -10,7 +10,12 @@ import type { Backend, BackendInfo } from './backend.js';
 export class ReferenceBackend implements Backend {
   readonly name = 'reference' as const;
 
-  run(call: KernelCall): TypedArray {
+  run(call: KernelCall): KernelRun {
+    return { data: this.runFunction(call), implementation: 'reference' };
+  }
+
+  /** The kernel function over every output element, in the call's dtype. */
+  runFunction(call: KernelCall): TypedArray {
     const out = outputBuffer(call.dtype, call.size);
     const thread = { x: 0, y: 0, z: 0 };
     const self: KernelThis = { thread, constants: call.constants };
@@ -37,6 +42,6 @@ export class ReferenceBackend implements Backend {
   }
 
   info(): BackendInfo {
-    return { name: 'reference', mode: 'js', skipped: [], kernelDTypes: ['float32', 'float64', 'int32'], cachedKernels: 0 };
+    return { name: 'reference', mode: 'js', skipped: [], kernelDTypes: ['float32', 'float64', 'int32'], cachedKernels: 0, ownKernels: [] };
   }
 }

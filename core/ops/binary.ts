@@ -1,5 +1,4 @@
 import ndarray from 'ndarray';
-import { type BinaryKernelName, wasmBinary } from '../backend/wasm-elementwise/index.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
 import { checkNoOptions } from '../options.js';
@@ -13,18 +12,16 @@ import { type TensorLike, asTensorPair } from './operand.js';
 import { log, neg, square } from './unary.js';
 
 type AB = { a: Tensor; b: Tensor };
-type BinarySpec<Name extends OpName, Saved extends object> = ElementwiseSpec<Name, {}, Saved> & { readonly wasm?: BinaryKernelName };
+type BinarySpec<Name extends OpName, Saved extends object> = ElementwiseSpec<Name, {}, Saved>;
 
 /**
  * A binary elementwise op whose operands reach the kernel unbroadcast where they can: an operand that
  * is a broadcast view repeating one window (a bias row under a matrix, a number under a tensor) is
  * passed as that window with its period, so no full-size copy is made; the kernel reads element
- * i mod period. Other views are made contiguous. On CPU modes add, sub, mul and div run as
- * WebAssembly SIMD kernels over the windows (`wasm-elementwise/binary-kernels.ts`).
+ * i mod period. Other views are made contiguous.
  */
 function binaryOp<Name extends OpName, Saved extends object>(spec: BinarySpec<Name, Saved>): OpDef<{}, Saved, Name> {
   const op = elementwiseOp(spec);
-  const { wasm } = spec;
   return {
     ...op,
     forward: (inputs) => {
@@ -36,7 +33,6 @@ function binaryOp<Name extends OpName, Saved extends object>(spec: BinarySpec<Na
         kernel: spec.kernel,
         constants: { periodA: args[0].size, periodB: args[1].size },
         args,
-        host: wasm && (([a, b], _constants, size) => wasmBinary(wasm, a, b, size)),
       };
     },
   };
@@ -45,28 +41,28 @@ const keepAB = ([a, b]: readonly Tensor[]): AB => ({ a, b });
 const keepNothing = () => ({});
 
 export const addOp = binaryOp({
-  name: 'add', args: ['a', 'b'], wasm: 'add', integers: true, save: keepNothing,
+  name: 'add', args: ['a', 'b'], integers: true, save: keepNothing,
   kernel: function (this: KernelThis, a: Float32Array, b: Float32Array) { return a[this.thread.x % this.constants.periodA] + b[this.thread.x % this.constants.periodB]; },
   // d(a + b) = da + db
   vjp: (ct) => [ct, ct],
 });
 
 export const subOp = binaryOp({
-  name: 'sub', args: ['a', 'b'], wasm: 'sub', integers: true, save: keepNothing,
+  name: 'sub', args: ['a', 'b'], integers: true, save: keepNothing,
   kernel: function (this: KernelThis, a: Float32Array, b: Float32Array) { return a[this.thread.x % this.constants.periodA] - b[this.thread.x % this.constants.periodB]; },
   // d(a − b) = da − db
   vjp: (ct) => [ct, neg(ct)],
 });
 
 export const mulOp = binaryOp({
-  name: 'mul', args: ['a', 'b'], wasm: 'mul', integers: true, save: keepAB,
+  name: 'mul', args: ['a', 'b'], integers: true, save: keepAB,
   kernel: function (this: KernelThis, a: Float32Array, b: Float32Array) { return a[this.thread.x % this.constants.periodA] * b[this.thread.x % this.constants.periodB]; },
   // d(ab) = b da + a db
   vjp: (ct, { a, b }: AB) => [mul(ct, b), mul(ct, a)],
 });
 
 export const divOp = binaryOp({
-  name: 'div', args: ['a', 'b'], wasm: 'div', save: keepAB,
+  name: 'div', args: ['a', 'b'], save: keepAB,
   kernel: function (this: KernelThis, a: Float32Array, b: Float32Array) { return a[this.thread.x % this.constants.periodA] / b[this.thread.x % this.constants.periodB]; },
   // d(a/b) = da/b − a db/b²
   vjp: (ct, { a, b }: AB) => [div(ct, b), neg(div(mul(ct, a), square(b)))],

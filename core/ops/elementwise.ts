@@ -1,6 +1,6 @@
 import { type DType, requireFloat, sameDType } from '../dtype.js';
 import { ShapeError, formatShape } from '../errors.js';
-import type { HostKernel, KernelFunction } from '../kernel.js';
+import type { KernelFunction } from '../kernel.js';
 import type { OpDef } from '../op.js';
 import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -12,8 +12,6 @@ export interface ElementwiseSpec<Name extends OpName, Attrs, Saved extends objec
   readonly kernel: KernelFunction;
   readonly constants?: (attrs: Attrs, dtype: DType) => Record<string, number>;
   readonly helpers?: readonly ((...args: number[]) => number)[];
-  /** A faster float32 host implementation, where one is measured to matter. */
-  readonly host?: HostKernel;
   /** Whether int32 inputs are accepted (arithmetic that stays exact on integers). */
   readonly integers?: boolean;
   readonly save: OpDef<Attrs, Saved, Name>['save'];
@@ -41,7 +39,7 @@ export function elementwiseOp<Name extends OpName, Attrs = {}, Saved extends obj
       });
       return { shape: inputs[0].shape, dtype };
     },
-    forward: (_inputs, attrs, out) => ({ kernel: spec.kernel, constants: spec.constants?.(attrs, out.dtype), helpers: spec.helpers, host: spec.host }),
+    forward: (_inputs, attrs, out) => ({ kernel: spec.kernel, constants: spec.constants?.(attrs, out.dtype), helpers: spec.helpers }),
     save: spec.save,
     vjp: spec.vjp,
   };

@@ -1,6 +1,5 @@
 import { ShapeError, formatShape } from '../errors.js';
 import { sameDType } from '../dtype.js';
-import { wasmMatmul, wasmMatmulAvailable } from '../backend/wasm-matmul/index.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
 import { checkNoOptions, checkTensor } from '../options.js';
@@ -37,8 +36,6 @@ export const matmulOp: OpDef<{}, Saved, 'matmul'> = {
       return total;
     },
     constants: { m: a.shape[a.rank - 2], k: a.shape[a.rank - 1], n: b.shape[b.rank - 1] },
-    // on CPU modes, a WebAssembly SIMD kernel with packed panels and threads (core/backend/wasm-matmul)
-    host: ([a, b], { m, k, n }, size) => (wasmMatmulAvailable() ? wasmMatmul(a, b, m, k, n, size / (m * n) || 0) : null),
   }),
   save: ([a, b]) => ({ a, b }),
   // d(AB) = dA B + A dB, so Ā = C̄ Bᵀ and B̄ = Aᵀ C̄

@@ -1,6 +1,5 @@
 import { ShapeError, formatShape } from '../errors.js';
-import { wasmSum } from '../backend/wasm-elementwise/index.js';
-import type { HostKernel, KernelFunction, KernelThis } from '../kernel.js';
+import type { KernelFunction, KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
 import { checkAxisOrOptions, checkTensor, option } from '../options.js';
 import { normalizeAxes, sizeOf } from '../shape.js';
@@ -34,7 +33,6 @@ function reduction<Name extends 'sum' | 'max' | 'min', Saved extends object>(
   kernel: KernelFunction,
   save: OpDef<Attrs, Saved>['save'],
   vjp: OpDef<Attrs, Saved>['vjp'],
-  host?: HostKernel,
 ): OpDef<Attrs, Saved, Name> {
   return {
     name,
@@ -48,9 +46,9 @@ function reduction<Name extends 'sum' | 'max' | 'min', Saved extends object>(
     forward: ([x], { axes }) => {
       const length = sizeOf(axes.map((a) => x.shape[a]));
       const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
-      if (adjacent) return { kernel, constants: { length, inner: sizeOf(x.shape.slice(axes[axes.length - 1] + 1)) }, host };
+      if (adjacent) return { kernel, constants: { length, inner: sizeOf(x.shape.slice(axes[axes.length - 1] + 1)) } };
       const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-      return { kernel, constants: { length, inner: 1 }, args: [x.storage.transpose(...kept, ...axes)], host };
+      return { kernel, constants: { length, inner: 1 }, args: [x.storage.transpose(...kept, ...axes)] };
     },
     save,
     vjp,
@@ -72,8 +70,6 @@ export const sumOp = reduction<'sum', { inputShape: readonly number[] }>(
   ([x]) => ({ inputShape: x.shape }),
   // every summed element receives the cotangent of its sum
   (ct, { inputShape }, { axes }) => [broadcastTo(reshape(ct, keptShape(inputShape, axes)), inputShape)],
-  // CPU modes: SIMD sums that read the input once, front to back (wasm-elementwise/sum-kernels.ts)
-  ([x], { length, inner }) => wasmSum(x, length, inner),
 );
 
 type Extremum = { x: Tensor; y: Tensor };

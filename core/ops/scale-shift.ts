@@ -4,7 +4,6 @@
  * full passes forward; as one op it is one pass, and its vjp needs no broadcast copy of the vectors.
  * `shift` may be left out (x·scale). The vjp is written with primitives, so every order works.
  */
-import { wasmBinary } from '../backend/wasm-elementwise/index.js';
 import { sameDType } from '../dtype.js';
 import { ShapeError, formatShape } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
@@ -18,12 +17,6 @@ type Saved = { x: Tensor; scale: Tensor; shifted: boolean };
 
 /** Sums every axis but the last: the gradient of a vector that was applied to each row. */
 const sumRows = (t: Tensor) => sum(t, t.shape.slice(0, -1).map((_, i) => i));
-
-/** x·scale (+ shift) on the CPU modes: two SIMD passes with scale and shift as windows repeating every row; null without SIMD. */
-function hostScaleShift([x, scale, shift]: readonly Float32Array[], _constants: unknown, size: number): Float32Array | null {
-  const scaled = wasmBinary('mul', x, scale, size);
-  return scaled && shift ? wasmBinary('add', scaled, shift, size) : scaled;
-}
 
 export const scaleShiftOp: OpDef<{}, Saved, 'scaleShift'> = {
   name: 'scaleShift',
@@ -51,7 +44,6 @@ export const scaleShiftOp: OpDef<{}, Saved, 'scaleShift'> = {
             return x[this.thread.x] * scale[this.thread.x % this.constants.d];
           },
     constants: { d: inputs[0].shape[inputs[0].rank - 1] },
-    host: hostScaleShift,
   }),
   save: ([x, scale, shift]) => ({ x, scale, shifted: shift !== undefined }),
   // d(x·s + b) = s dx + x ds + db, with ds and db summed over the rows they were applied to

@@ -5,7 +5,6 @@
  * tensors of a small ViT step, so as one op it is one row pass forward and a four-op vjp. The vjps
  * are written with primitives, so every order of derivative works.
  */
-import { wasmRowSoftmax } from '../backend/wasm-elementwise/index.js';
 import { requireFloat } from '../dtype.js';
 import { ShapeError } from '../errors.js';
 import type { KernelThis } from '../kernel.js';
@@ -46,11 +45,6 @@ function rowSoftmaxKernel(this: KernelThis, x: Float32Array): number {
   return Math.exp(x[this.thread.x] - max) / total;
 }
 
-/** The same on the CPU modes, every pass in WebAssembly (`wasmRowSoftmax`). */
-function hostRowSoftmax([x]: readonly Float32Array[], { d, logarithm }: Readonly<Record<string, number>>): Float32Array | null {
-  return wasmRowSoftmax(x, d, logarithm > 0);
-}
-
 export const softmaxOp: OpDef<{}, Saved, 'softmax'> = {
   name: 'softmax',
   args: ['x'],
@@ -58,7 +52,6 @@ export const softmaxOp: OpDef<{}, Saved, 'softmax'> = {
   forward: ([x]) => ({
     kernel: rowSoftmaxKernel,
     constants: { d: x.shape[x.rank - 1], logarithm: 0 },
-    host: hostRowSoftmax,
   }),
   save: (_inputs, y) => ({ y }),
   // dx = y ⊙ (ct − Σ ct ⊙ y), the sum over the row
@@ -72,7 +65,6 @@ export const logSoftmaxOp: OpDef<{}, Saved, 'logSoftmax'> = {
   forward: ([x]) => ({
     kernel: rowSoftmaxKernel,
     constants: { d: x.shape[x.rank - 1], logarithm: 1 },
-    host: hostRowSoftmax,
   }),
   save: (_inputs, y) => ({ y }),
   // y = x − logΣe^x, so dx = ct − softmax(x) Σ ct = ct − e^y Σ ct

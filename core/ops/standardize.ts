@@ -5,7 +5,6 @@
  * a small ViT step after matmul; as one op it is one pass forward. The vjp is written with primitives,
  * so every order of derivative works.
  */
-import { wasmRowStandardize } from '../backend/wasm-elementwise/index.js';
 import { requireFloat } from '../dtype.js';
 import { OptionError, ShapeError } from '../errors.js';
 import { checkTensor } from '../options.js';
@@ -21,11 +20,6 @@ type Saved = { x: Tensor; y: Tensor };
 
 // the mean composite lives above the ops (core/composites); ops build their vjps from primitives only
 const lastAxisMean = (t: Tensor) => div(sum(t, { axis: -1, keepDims: true }), t.shape[t.rank - 1]);
-
-/** Each row (last axis) of `x` in WebAssembly (`wasmRowStandardize`) on the CPU modes; null without SIMD. */
-function hostStandardize([x]: readonly Float32Array[], { d, eps }: Readonly<Record<string, number>>): Float32Array | null {
-  return wasmRowStandardize(x, d, eps);
-}
 
 export const standardizeOp: OpDef<Attrs, Saved, 'standardize'> = {
   name: 'standardize',
@@ -52,7 +46,6 @@ export const standardizeOp: OpDef<Attrs, Saved, 'standardize'> = {
       return (x[this.thread.x] - mean) / Math.sqrt(squares / d + this.constants.eps);
     },
     constants: { d: x.shape[x.rank - 1], eps },
-    host: hostStandardize,
   }),
   save: ([x], y) => ({ x, y }),
   // with y = x̂ and σ = √(var + eps) per row: dx = (ct − mean(ct) − y·mean(ct·y)) / σ.

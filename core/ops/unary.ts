@@ -1,4 +1,3 @@
-import { wasmElementwise } from '../backend/wasm-elementwise/index.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
 import { checkArgument, checkNoOptions, option } from '../options.js';
@@ -27,8 +26,6 @@ export const negOp = elementwiseOp({
 export const expOp = elementwiseOp({
   name: 'exp', args: ['x'], save: keepY,
   kernel: function (this: KernelThis, x: Float32Array) { return Math.exp(x[this.thread.x]); },
-  // gpu.js's WebAssembly exp is scalar and slow; a SIMD kernel maps four lanes at a time
-  host: ([x]) => wasmElementwise('exp', x),
   // d exp(x) = exp(x) dx
   vjp: (ct, { y }: Y) => [mul(ct, y)],
 });
@@ -125,7 +122,6 @@ export const geluOp = elementwiseOp({
     return 0.5 * v * (1.0 + erfFloat32(v * 0.7071067811865476));
   },
   // as for exp: the SIMD kernel is several times faster than gpu.js's or a V8 loop (the MLPs' cost)
-  host: ([x]) => wasmElementwise('gelu', x),
   // gelu(x) = x Φ(x), so d gelu(x) = gelu′(x) dx, one fused op rather than a chain of eleven
   vjp: (ct, { x }: X) => [mul(ct, geluDerivative(x))],
 });
@@ -144,7 +140,6 @@ export const geluDerivativeOp = elementwiseOp({
     }
     return 0.5 * (1.0 + erfFloat32(v * 0.7071067811865476)) + v * pdf;
   },
-  host: ([x]) => wasmElementwise('geluDerivative', x),
   // d gelu′(x) = (φ(x) + φ(x) − x² φ(x)) dx = φ(x)(2 − x²) dx, from primitives so every order works
   vjp: (ct, { x }: X) => {
     const pdf = mul(exp(mul(square(x), -0.5)), invSqrt2Pi);

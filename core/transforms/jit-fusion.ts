@@ -2,12 +2,12 @@
  * Fusion of a compiled program's elementwise chains. Where float32 unary and binary ops feed each
  * other, and each value inside a chain is read by the next op of the chain only (not by another op,
  * not a result), the chain becomes one instruction running one generated WebAssembly SIMD loop
- * (`wasm-elementwise/fused-kernels.ts`): every input read once, the result written once. Its inputs
+ * (`core/backend/wasm/elementwise/fused-kernels.ts`): every input read once, the result written once. Its inputs
  * are the values the chain reads from outside; a broadcast feeding it (a bias row, a number) is read
  * as its repeating window, with no full-size copy. The chain runs where its last op ran; the ops it
  * replaced are kept, and run one by one whenever the program runs op by op.
  */
-import { type FusedBinary, type FusedExpression, type FusedNode, type FusedUnary, fusedBinaries, fusedUnaries, wasmFused } from '../backend/wasm-elementwise/index.js';
+import { type FusedBinary, type FusedExpression, type FusedNode, type FusedUnary, fusedBinaries, fusedUnaries, wasmFused } from '../backend/wasm/elementwise/index.js';
 import type { DType } from '../dtype.js';
 import type { Executable, Forward, OpDef, OutputType } from '../op.js';
 import { sizeOf } from '../shape.js';

@@ -1,5 +1,5 @@
 import { type Backend, currentBackend } from '../backend/index.js';
-import { wasmFusedAvailable } from '../backend/wasm-elementwise/index.js';
+import { wasmFusedAvailable } from '../backend/wasm/elementwise/index.js';
 import { type OutputBufferSource, withOutputBuffers } from '../buffer-pool.js';
 import { checkFinite, debugNans, withinReplay } from '../debug-nans.js';
 import { allocate } from '../dtype.js';

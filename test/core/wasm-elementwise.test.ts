@@ -7,8 +7,8 @@
  * standardisation against float64 row statistics rounded once, bit for bit.
  */
 import { describe, expect, it } from 'vitest';
-import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise, wasmRowSoftmax, wasmRowStandardize, wasmStridedCopy, wasmSum } from '../../core/backend/wasm-elementwise/index.js';
-import { wasmMatmulAvailable } from '../../core/backend/wasm-matmul/index.js';
+import { binaryKernelNames, elementwiseKernelNames, wasmBinary, wasmElementwise, wasmRowSoftmax, wasmRowStandardize, wasmStridedCopy, wasmSum } from '../../core/backend/wasm/elementwise/index.js';
+import { wasmMatmulAvailable } from '../../core/backend/wasm/matmul/index.js';
 import { erfSeries } from '../../core/ops/erf.js';
 
 const exact = {

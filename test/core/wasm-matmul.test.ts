@@ -4,10 +4,10 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wasmMatmul, wasmMatmulAvailable, wasmMatmulInfo, wasmMatmulWarmup } from '../../core/backend/wasm-matmul/index.js';
-import { generateMatmulModule, packedBytes, type KernelShape, type MatmulExports } from '../../core/backend/wasm-matmul/kernel.js';
-import { FunctionBuilder, emitModule, signedLeb128, unsignedLeb128 } from '../../core/backend/wasm-matmul/wasm-emitter.js';
-import { webAssembly } from '../../core/backend/wasm-matmul/webassembly-api.js';
+import { wasmMatmul, wasmMatmulAvailable, wasmMatmulInfo, wasmMatmulWarmup } from '../../core/backend/wasm/matmul/index.js';
+import { generateMatmulModule, packedBytes, type KernelShape, type MatmulExports } from '../../core/backend/wasm/matmul/kernel.js';
+import { FunctionBuilder, emitModule, signedLeb128, unsignedLeb128 } from '../../core/backend/wasm/emitter.js';
+import { webAssembly } from '../../core/backend/wasm/webassembly-api.js';
 
 function seeded(length: number, seed: number): Float32Array {
   let state = seed;
@@ -251,7 +251,7 @@ describe('wasmMatmul with NaN and Inf', () => {
 describe('wasmMatmul worker threads', () => {
   it('do not keep the process alive', () => {
     const directory = mkdtempSync(join(tmpdir(), 'wasm-matmul-'));
-    const entry = fileURLToPath(new URL('../../core/backend/wasm-matmul/index.ts', import.meta.url));
+    const entry = fileURLToPath(new URL('../../core/backend/wasm/matmul/index.ts', import.meta.url));
     const script = join(directory, 'exits.mts');
     writeFileSync(
       script,

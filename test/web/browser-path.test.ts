@@ -24,7 +24,7 @@ describe('the browser path', () => {
       return [...text.matchAll(nodeImport)].map((match) => `${path}: ${match[1]}`);
     });
     // the one allowed: the source text of a Node worker (worker_threads' adapter), run only in Node
-    expect(offenders).toEqual(['core/backend/wasm-matmul/worker-host.ts: node:worker_threads']);
+    expect(offenders).toEqual(['core/backend/wasm/matmul/worker-host.ts: node:worker_threads']);
   });
 
   it('the check finds an import of a Node built-in when there is one', () => {

@@ -1,6 +1,8 @@
-import { allocate, type TypedArray } from '../../dtype.js';
+import { allocate } from '../../dtype.js';
 import { BackendError } from '../../errors.js';
-import type { KernelCall } from '../../kernel.js';
+import type { KernelCall, KernelRun } from '../../kernel.js';
+import type { OpName } from '../../ops/names.js';
+import { wasmStridedCopy } from '../wasm/elementwise/index.js';
 import type { Backend, BackendInfo } from '../backend.js';
 import { ReferenceBackend } from '../reference.js';
 import { type AdapterInfo, DeviceThread, nodeWorkerThreads } from './device.js';
@@ -26,6 +28,8 @@ export class WebgpuBackend implements Backend {
   /** Kernel ids on the device thread, by (op, constants, input sizes, output size), oldest use first. */
   private readonly kernelIds = new Map<string, number>();
   private nextKernelId = 0;
+  /** Tensors live in host memory between kernels, so views copy there as on the gpu.js CPU modes. */
+  readonly copyStrided = wasmStridedCopy;
 
   constructor() {
     const threads = nodeWorkerThreads();
@@ -45,20 +49,21 @@ export class WebgpuBackend implements Backend {
     this.device = device;
   }
 
-  run(call: KernelCall): TypedArray {
+  run(call: KernelCall): KernelRun {
     if (call.dtype !== 'float32' || call.args.some((a) => !(a instanceof Float32Array || a instanceof Int32Array))) {
       return this.reference.run(call);
     }
-    if (call.size === 0) return allocate('float32', 0);
+    if (call.size === 0) return { data: allocate('float32', 0), implementation: 'gpujs' };
     // a storage buffer cannot be empty; such a kernel never reads it, so any backend gives the same answer
     if (call.args.some((a) => a.length === 0)) return this.reference.run(call);
     const args = call.args.map((a) => (a instanceof Float32Array ? a : Float32Array.from(a)));
-    const wgsl = wgslKernels[call.op as keyof typeof wgslKernels];
+    const wgsl = wgslKernels[call.op as OpName];
     if (wgsl) {
       const { constants, size } = call;
-      return this.device.call({ kind: 'wgsl', source: wgsl.source, uniforms: wgsl.uniforms(constants, size), workgroups: wgsl.workgroups(constants, size), args, size });
+      const data = this.device.call({ kind: 'wgsl', source: wgsl.source, uniforms: wgsl.uniforms(constants, size), workgroups: wgsl.workgroups(constants, size), args, size });
+      return { data, implementation: 'wgsl' };
     }
-    return this.device.call({
+    const data = this.device.call({
       kind: 'run',
       id: this.kernelId(call),
       source: call.fn.toString(),
@@ -67,6 +72,7 @@ export class WebgpuBackend implements Backend {
       args,
       size: call.size,
     }) as Float32Array;
+    return { data, implementation: 'gpujs' };
   }
 
   private kernelId(call: KernelCall): number {
@@ -94,6 +100,7 @@ export class WebgpuBackend implements Backend {
       skipped: [],
       kernelDTypes: ['float32'],
       cachedKernels: this.kernelIds.size,
+      ownKernels: Object.keys(wgslKernels),
       adapter: [vendor, architecture, description].filter(Boolean).join(' '),
     };
   }

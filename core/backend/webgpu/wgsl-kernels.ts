@@ -1,4 +1,4 @@
-import type { OpName } from '../../ops/names.js';
+import type { KernelTable } from '../kernel-table.js';
 
 /**
  * An op's kernel written directly in WGSL, for the ops whose gpu.js kernel function is far too slow on
@@ -79,4 +79,5 @@ fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_id) 
 };
 
 /** The ops WebGPU runs from hand-written WGSL; every other op compiles its gpu.js kernel function. */
-export const wgslKernels: { readonly [Name in OpName]?: WgslKernel } = { matmul };
+/** The WebGPU backend's kernel table. */
+export const wgslKernels: KernelTable<WgslKernel> = { matmul };

@@ -4,7 +4,7 @@
  * browser test drives (test/web/page.test.ts).
  */
 import { type BackendChoice, availableGpuModes, backendInfo, encodeSafetensors, setBackend, tensor } from '../../../core/index.js';
-import { wasmMatmul, wasmMatmulInfo, wasmMatmulWarmup } from '../../../core/backend/wasm-matmul/index.js';
+import { wasmMatmul, wasmMatmulInfo, wasmMatmulWarmup } from '../../../core/backend/wasm/matmul/index.js';
 import type { DinoMetrics } from '../../../ssl/index.js';
 import { type DinoRunConfig, type PresetName, presetNames } from '../../dino/presets.js';
 import { type Mnist, mnistFromDigits } from '../../support/mnist.js';

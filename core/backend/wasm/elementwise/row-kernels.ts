@@ -14,7 +14,7 @@
  * scalar loops; the exp in between is the vector kernel over the whole buffer. Addresses are in bytes;
  * rows and d must be at least 1 (`wasmRowSoftmax` checks).
  */
-import { FunctionBuilder } from '../wasm-matmul/wasm-emitter.js';
+import { FunctionBuilder } from '../emitter.js';
 
 export type RowExports = {
   readonly rowShift: (source: number, target: number, rows: number, d: number) => void;

@@ -9,7 +9,7 @@
  * copies target[i0, i1, i2, i3] = source[i0·stride0 + i1·stride1 + i2·stride2 + i3·stride3], with
  * byte addresses and byte strides (any sign); every size must be at least 1.
  */
-import { FunctionBuilder } from '../wasm-matmul/wasm-emitter.js';
+import { FunctionBuilder } from '../emitter.js';
 
 export type StridedCopyExport = (source: number, target: number, ...sizesThenStrides: number[]) => void;
 

@@ -10,7 +10,7 @@
  * period = count. The pointers wrap when they reach the end of their period, so the loop has no
  * division. Lanes follow IEEE float32, as gpu.js's WebAssembly and V8's float32 stores do.
  */
-import { FunctionBuilder } from '../wasm-matmul/wasm-emitter.js';
+import { FunctionBuilder } from '../emitter.js';
 
 export type BinaryKernelName = 'add' | 'sub' | 'mul' | 'div';
 export const binaryKernelNames: readonly BinaryKernelName[] = ['add', 'sub', 'mul', 'div'];

@@ -10,7 +10,7 @@
  * nr columns) go through a per-thread scratch tile and a scalar copy; rows past the last are never
  * read (their row pointers repeat the last row) and never written.
  */
-import { FunctionBuilder, emitModule, type FunctionDefinition, type Label } from './wasm-emitter.js';
+import { FunctionBuilder, emitModule, type FunctionDefinition, type Label } from '../emitter.js';
 
 export interface KernelShape {
   /** Rows of C per micro-tile. */

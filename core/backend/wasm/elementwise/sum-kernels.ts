@@ -13,7 +13,7 @@
  *
  * Addresses are in bytes; outer, length and innerVectors must be at least 1 (`wasmSum` checks).
  */
-import { FunctionBuilder } from '../wasm-matmul/wasm-emitter.js';
+import { FunctionBuilder } from '../emitter.js';
 
 export type SumExports = {
   readonly sumMiddle: (source: number, target: number, outer: number, length: number, innerVectors: number) => void;

@@ -11,12 +11,12 @@
  * Inputs are copied into WebAssembly memory (B packed into column panels on the way), the product is
  * copied out; both copies are part of every call's cost.
  */
-import { outputBuffer } from '../../buffer-pool.js';
-import { processorCount } from '../../platform/node-builtin.js';
+import { outputBuffer } from '../../../buffer-pool.js';
+import { processorCount } from '../../../platform/node-builtin.js';
 import { defaultKernelShape, generateMatmulModule, packedBytes, scratchTileBytes, type MatmulExports } from './kernel.js';
 import { ThreadPool, controlBytes, maximumChunks, maximumThreads, scratchBytesPerThread, type Chunk } from './pool.js';
-import { FunctionBuilder, emitModule } from './wasm-emitter.js';
-import { growHeap, maximumPages, pageBytes, webAssembly, type WasmApi, type WasmMemory } from './webassembly-api.js';
+import { FunctionBuilder, emitModule } from '../emitter.js';
+import { growHeap, maximumPages, pageBytes, webAssembly, type WasmApi, type WasmMemory } from '../webassembly-api.js';
 import { workerHost } from './worker-host.js';
 
 export interface WasmMatmulOptions {

@@ -7,11 +7,11 @@
  *   const y = wasmElementwise('gelu', x);   // null where the engine has no WebAssembly SIMD
  *   const z = wasmBinary('add', x, bias, x.length);   // bias repeats along x, as in a broadcast
  */
-import { copyToOutput } from '../../buffer-pool.js';
-import { advanceOdometer } from '../../shape.js';
-import { wasmMatmulAvailable } from '../wasm-matmul/index.js';
-import { emitModule } from '../wasm-matmul/wasm-emitter.js';
-import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../wasm-matmul/webassembly-api.js';
+import { copyToOutput } from '../../../buffer-pool.js';
+import { advanceOdometer } from '../../../shape.js';
+import { wasmMatmulAvailable } from '../matmul/index.js';
+import { emitModule } from '../emitter.js';
+import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../webassembly-api.js';
 import type { BinaryExports, BinaryKernelName } from './binary-kernels.js';
 import { type FusedExpression, fusedFunction } from './fused-kernels.js';
 import { type ElementwiseExports, type ElementwiseKernelName, elementwiseModule } from './kernels.js';
@@ -33,7 +33,7 @@ let runtime: Runtime | undefined;
 
 function getRuntime(): Runtime | undefined {
   if (runtime) return runtime;
-  // the SIMD probe of wasm-matmul answers for every v128 instruction used here
+  // the SIMD probe of the matmul answers for every v128 instruction used here
   if (!webAssembly || !wasmMatmulAvailable()) return undefined;
   const memory = new webAssembly.Memory({ initial: 1, maximum: maximumPages });
   const module = new webAssembly.Module(emitModule(elementwiseModule({ initialPages: 1, maximumPages })));

@@ -10,7 +10,7 @@
  * op's lanes are computed as its own kernel computes them (IEEE float32 arithmetic; exp, gelu and
  * gelu′ by the same emitters as `kernels.ts`), so a fused chain gives the unfused chain's values.
  */
-import { FunctionBuilder } from '../wasm-matmul/wasm-emitter.js';
+import { FunctionBuilder } from '../emitter.js';
 import { elementwiseBodies } from './kernels.js';
 
 export type FusedUnary = 'neg' | 'abs' | 'square' | 'sqrt' | 'exp' | 'gelu' | 'geluDerivative';

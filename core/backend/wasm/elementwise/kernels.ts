@@ -11,7 +11,7 @@
  *
  * Both erf branches are computed and selected per lane, so the loop has no data-dependent branch.
  */
-import { FunctionBuilder, type ModuleDefinition } from '../wasm-matmul/wasm-emitter.js';
+import { FunctionBuilder, type ModuleDefinition } from '../emitter.js';
 import { binaryFunctions } from './binary-kernels.js';
 import { stridedCopyFunction } from './strided-copy-kernel.js';
 import { rowFunctions } from './row-kernels.js';

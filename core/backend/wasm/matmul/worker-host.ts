@@ -4,8 +4,8 @@
  * differs only in how the worker receives its module, shared memory and id. Neither adapter imports
  * anything at load time, so a browser bundle holds no `node:worker_threads`.
  */
-import { isNode, requireNodeBuiltin } from '../../platform/node-builtin.js';
-import type { WasmMemory, WasmModule } from './webassembly-api.js';
+import { isNode, requireNodeBuiltin } from '../../../platform/node-builtin.js';
+import type { WasmMemory, WasmModule } from '../webassembly-api.js';
 
 export interface WorkerData {
   readonly module: WasmModule;

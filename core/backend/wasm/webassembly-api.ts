@@ -1,5 +1,5 @@
 /**
- * The part of the WebAssembly JavaScript API that wasm-matmul uses, typed here because the project's
+ * The part of the WebAssembly JavaScript API that the wasm kernels use, typed here because the project's
  * TypeScript lib (ES2023, no DOM) does not declare `WebAssembly`. Undefined where the engine lacks it.
  */
 

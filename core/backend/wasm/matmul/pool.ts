@@ -19,7 +19,7 @@
  * spins only for chunks that workers have already claimed (it drains every unclaimed chunk itself), so
  * the wait is at most one chunk's work, and a worker that has not started yet never holds it up.
  */
-import type { WasmMemory, WasmModule } from './webassembly-api.js';
+import type { WasmMemory, WasmModule } from '../webassembly-api.js';
 import { type WorkerHost, threadMayBlock } from './worker-host.js';
 
 /** Int32 word indices in the control block. */

@@ -1,0 +1,37 @@
+/**
+ * The ops that the gpu.js CPU modes (webasm, cpu) run as tapegrad's own WebAssembly SIMD kernels
+ * instead of gpu.js's compilation of the op's kernel function. Each entry reads the constants that the
+ * op's forward gives its kernel function, and returns null where it cannot run (no SIMD, a shape it does
+ * not cover): the backend then runs the kernel function.
+ */
+import type { HostKernelTable } from '../kernel-table.js';
+import { wasmBinary, wasmElementwise, wasmRowSoftmax, wasmRowStandardize, wasmSum } from './elementwise/index.js';
+import { wasmMatmul, wasmMatmulAvailable } from './matmul/index.js';
+
+/** x·scale (+ shift): two SIMD passes with scale and shift as windows repeating every row. */
+function scaleShift([x, scale, shift]: readonly Float32Array[], _constants: unknown, size: number): Float32Array | null {
+  const scaled = wasmBinary('mul', x, scale, size);
+  return scaled && shift ? wasmBinary('add', scaled, shift, size) : scaled;
+}
+
+const rowSoftmax = ([x]: readonly Float32Array[], { d, logarithm }: Readonly<Record<string, number>>) => wasmRowSoftmax(x, d, logarithm > 0);
+
+export const wasmKernels: HostKernelTable = {
+  // gpu.js's WebAssembly exp is scalar and slow; these map four lanes at a time
+  exp: ([x]) => wasmElementwise('exp', x),
+  gelu: ([x]) => wasmElementwise('gelu', x),
+  geluDerivative: ([x]) => wasmElementwise('geluDerivative', x),
+  // over the operands' repeating windows (binary.ts passes a broadcast bias as its row)
+  add: ([a, b], _constants, size) => wasmBinary('add', a, b, size),
+  sub: ([a, b], _constants, size) => wasmBinary('sub', a, b, size),
+  mul: ([a, b], _constants, size) => wasmBinary('mul', a, b, size),
+  div: ([a, b], _constants, size) => wasmBinary('div', a, b, size),
+  // SIMD sums that read the input once, front to back (elementwise/sum-kernels.ts)
+  sum: ([x], { length, inner }) => wasmSum(x, length, inner),
+  // packed panels on worker threads (matmul/)
+  matmul: ([a, b], { m, k, n }, size) => (wasmMatmulAvailable() ? wasmMatmul(a, b, m, k, n, size / (m * n) || 0) : null),
+  softmax: rowSoftmax,
+  logSoftmax: rowSoftmax,
+  standardize: ([x], { d, eps }) => wasmRowStandardize(x, d, eps),
+  scaleShift,
+};
