@@ -88,7 +88,7 @@ const benchVitMnist: DinoRunConfig = {
 };
 
 /**
- * The K = 32, teacher EMA 0.99 recipe of issue 18's PyTorch screens, exactly (1,000 steps): DINO with
+ * The K = 32, teacher EMA 0.99 recipe of the PyTorch screens (docs/experiments.md), exactly (1,000 steps): DINO with
  * BatchNorm in the head, block weights ×4, digit-sized crops with a small rotation and shift, τt 0.04.
  */
 const k32Ema099: DinoRunConfig = {
