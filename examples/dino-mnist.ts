@@ -15,7 +15,7 @@
  */
 import { type Key, type Tensor, backendInfo, random, setBackend, take, tensor } from '../core/index.js';
 import type { DinoModelParams } from '../nn/index.js';
-import { type DinoMetrics, type DinoState, dinoStep, initDinoState, jitDinoStep } from '../ssl/index.js';
+import { type DinoMetrics, type DinoState, dinoStep, initDinoState, jitDinoStep, NonFiniteLossError } from '../ssl/index.js';
 import { figureDigits, writeAttentionFigure } from './dino/attention-figure.js';
 import { type Baselines, type CheckpointInfo, type ProbeBaselines, loadCheckpointState, readCheckpointHeader, saveCheckpoint } from './dino/checkpoint.js';
 import { writeCurves } from './dino/curves.js';
@@ -272,8 +272,7 @@ function guardedStep(run: Run, session: Session, step: () => ReturnType<typeof d
   try {
     next = step();
   } catch (error) {
-    const match = error instanceof Error ? /loss is (\S+) at step/.exec(error.message) : null;
-    if (match) throw failed(`non-finite loss (${match[1]})`);
+    if (error instanceof NonFiniteLossError) throw failed(`non-finite loss (${error.value})`);
     throw error;
   }
   if (!Number.isFinite(next.metrics.teacherEntropy)) throw failed(`non-finite teacher entropy (${next.metrics.teacherEntropy})`);

@@ -59,6 +59,7 @@ import {
 } from '../nn/index.js';
 import { type EmaWeights, emaUpdate, emaWeights, momentumSchedule } from './ema.js';
 import { globalCropKoleo } from './koleo.js';
+import { NonFiniteLossError } from './errors.js';
 
 export interface DinoLossOptions {
   /** τs, the student temperature (official: 0.1, hard-coded). */
@@ -483,7 +484,7 @@ function runDinoStep<Params extends PyTree>(
   const result = update(arrays, crops, key, scalars);
 
   const total = result.total.item();
-  if (!Number.isFinite(total)) throw new OptionError(`dinoStep: loss is ${total} at step ${step}, stopping training`);
+  if (!Number.isFinite(total)) throw new NonFiniteLossError('dinoStep', step, total);
   const loss = result.loss.item();
   const entropy = result.teacherEntropy.item();
   return {

@@ -1,6 +1,7 @@
 /** The ssl layer: DINO (loss, centering, schedules, EMA teacher, training step), multi-crop augmentation and evaluation. */
 export * from './dino.js';
 export * from './koleo.js';
+export * from './errors.js';
 export * from './ema.js';
 export * from './augment.js';
 export * from './affine-jitter.js';

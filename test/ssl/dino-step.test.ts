@@ -10,6 +10,7 @@ import { dinoHead, dinoHeadFrozenNames, initDinoHead, initLinear, linear, vitMni
 import { type DinoModel, dinoLoss, dinoSchedules, dinoStep, initDinoState, jitDinoStep, updateCenter, vitDinoModel } from '../../ssl/dino.js';
 import { mnistMultiCrop, multiCrop } from '../../ssl/augment.js';
 import { koleoLoss } from '../../ssl/koleo.js';
+import { NonFiniteLossError } from '../../ssl/errors.js';
 
 const { random } = tg;
 
@@ -60,6 +61,24 @@ describe('dinoStep', () => {
     expect(schedules.lr[0]).toBe(0);
     expect(schedules.teacherTemp).toEqual([0.04, 0.07, 0.07]);
     expect(() => dinoStep(state, views(6), random.key(6))).toThrow(tg.OptionError);
+  });
+
+  it('refuses a step whose loss is not finite with a NonFiniteLossError carrying the step and the value', () => {
+    const state = initDinoState(random.key(0), mlpModel, K, hyper);
+    const crops = views(0);
+    const poisoned = [tg.mul(crops[0], tg.scalar(Number.NaN, 'float64')), ...crops.slice(1)];
+    let caught: unknown;
+    try {
+      dinoStep(state, poisoned, random.key(0));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(NonFiniteLossError);
+    const error = caught as NonFiniteLossError;
+    expect(error.stepFunction).toBe('dinoStep');
+    expect(error.step).toBe(0);
+    expect(Number.isNaN(error.value)).toBe(true);
+    expect(dinoStep(state, crops, random.key(0)).metrics.step).toBe(0);
   });
 
   it('uses the old centre in the loss, then updates it from the raw teacher outputs; teacher = EMA of the new student', () => {
