@@ -59,7 +59,10 @@ export { jacfwd, jacrev, hessian, type JacobianOptions } from './transforms/jaco
 export { profileOps, formatOpProfile, type OpProfileEntry } from './profile.js';
 
 // pytrees
-export { type PyTree, type TreeDef, type MapLeaves, type TreeMapped, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';
+export {
+  type PyTree, type TreeDef, type MapLeaves, type TreeMapped, type PathKey, type KeyPath,
+  treeFlatten, treeUnflatten, treeLeaves, treeMap, treeLeavesWithPath, treeMapWithPath, keystr, dottedName, flattenNamed, unflattenNamed,
+} from './pytree.js';
 
 // backends
 export { setBackend, backendInfo, withBackend, availableGpuModes, webgpuSupport, swiftShaderManifest, type BackendChoice, type BackendInfo } from './backend/index.js';

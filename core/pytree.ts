@@ -37,10 +37,52 @@ export function describeValue(value: unknown): string {
   return name ? `a ${name} instance` : 'an object with a custom prototype';
 }
 
-/** A leaf's path as JAX's `keystr` spells it: `.w`, `[0]`, `.blocks[0].norm1`; `''` for the root. */
-function childPath(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+/** One step of a leaf's path: an object key or an array index (JAX's `DictKey` / `SequenceKey`). */
+export type PathKey = string | number;
+/** The keys from the root to a node, as JAX's key paths: `['blocks', 0, 'norm1']`. */
+export type KeyPath = readonly PathKey[];
+
+/** A path as JAX's `keystr` spells it: `.w`, `[0]`, `.blocks[0].norm1`; `''` for the root. */
+export function keystr(path: KeyPath): string {
+  return path.map((key) => (typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`)).join('');
+}
+
+/** A path as PyTorch state dicts name it: `blocks.0.norm1.weight`; `''` for the root. */
+export function dottedName(path: KeyPath): string {
+  return path.join('.');
+}
+
+/**
+ * The one walk over a pytree: depth-first (arrays by index, objects by key insertion order), calling
+ * `onLeaf` with each tensor and its path, and returning the structure. The path is a shared stack,
+ * so `onLeaf` must copy it to keep it. `owner` and `place` name a value that is not a pytree node.
+ */
+function walkTree(tree: unknown, owner: string, place: string, onLeaf: (leaf: Tensor, path: readonly PathKey[]) => void): TreeDef {
+  const path: PathKey[] = [];
+  const visit = (node: unknown, key: PathKey): TreeDef => {
+    path.push(key);
+    const def = walk(node);
+    path.pop();
+    return def;
+  };
+  const walk = (node: unknown): TreeDef => {
+    if (node instanceof Tensor) {
+      onLeaf(node, path);
+      return { kind: 'leaf' };
+    }
+    if (Array.isArray(node)) return { kind: 'array', children: node.map((child, i) => visit(child, i)) };
+    if (isPlainObject(node)) {
+      const keys = Object.keys(node);
+      return { kind: 'object', keys, children: keys.map((k) => visit(node[k], k)) };
+    }
+    if (isStatic(node)) return { kind: 'static', value: node };
+    const where = [place, path.length > 0 && `leaf ${keystr(path)}`].filter(Boolean).join(', ') || 'the tree';
+    throw new TransformError(
+      `${owner}: ${where} is ${describeValue(node)}, which is not a pytree; ` +
+        'a pytree holds tensors, arrays and plain objects of them, and plain values (numbers, strings, booleans, null)',
+    );
+  };
+  return walk(tree);
 }
 
 /**
@@ -49,38 +91,35 @@ function childPath(path: string, key: string | number): string {
  */
 export function treeFlatten(tree: unknown, owner = 'treeFlatten', place = ''): [Tensor[], TreeDef] {
   const leaves: Tensor[] = [];
-  const walk = (node: unknown, path: string): TreeDef => {
-    if (node instanceof Tensor) {
-      leaves.push(node);
-      return { kind: 'leaf' };
-    }
-    if (Array.isArray(node)) return { kind: 'array', children: node.map((child, i) => walk(child, childPath(path, i))) };
-    if (isPlainObject(node)) {
-      const keys = Object.keys(node);
-      return { kind: 'object', keys, children: keys.map((k) => walk(node[k], childPath(path, k))) };
-    }
-    if (isStatic(node)) return { kind: 'static', value: node };
-    const where = [place, path && `leaf ${path}`].filter(Boolean).join(', ') || 'the tree';
-    throw new TransformError(
-      `${owner}: ${where} is ${describeValue(node)}, which is not a pytree; ` +
-        'a pytree holds tensors, arrays and plain objects of them, and plain values (numbers, strings, booleans, null)',
-    );
-  };
-  const def = walk(tree, '');
+  const def = walkTree(tree, owner, place, (leaf) => leaves.push(leaf));
   return [leaves, def];
 }
 
-/** Every leaf's path in `treeFlatten` order, and every static node's path with its value. */
+/** JAX's `tree_leaves_with_path`: every leaf with its key path, in `treeFlatten` order. */
+export function treeLeavesWithPath(tree: unknown, owner = 'treeLeavesWithPath'): [KeyPath, Tensor][] {
+  const out: [KeyPath, Tensor][] = [];
+  walkTree(tree, owner, '', (leaf, path) => out.push([[...path], leaf]));
+  return out;
+}
+
+/** JAX's `tree_map_with_path`: `fn(path, leaf)` for every leaf, in a tree of the same structure. */
+export function treeMapWithPath<T, R = Tensor>(fn: (path: KeyPath, leaf: Tensor) => R, tree: T): TreeMapped<T, R> {
+  const mapped: R[] = [];
+  const def = walkTree(tree, 'treeMapWithPath', '', (leaf, path) => mapped.push(fn([...path], leaf)));
+  return treeUnflatten<TreeMapped<T, R>>(def, mapped);
+}
+
+/** Every leaf's path in `treeFlatten` order, and every static node's path with its value, spelled by `keystr`. */
 export function treePaths(def: TreeDef): { leaves: string[]; statics: { path: string; value: unknown }[] } {
   const leaves: string[] = [];
   const statics: { path: string; value: unknown }[] = [];
-  const walk = (node: TreeDef, path: string): void => {
-    if (node.kind === 'leaf') leaves.push(path);
-    else if (node.kind === 'static') statics.push({ path, value: node.value });
-    else if (node.kind === 'array') node.children.forEach((child, i) => walk(child, childPath(path, i)));
-    else node.children.forEach((child, i) => walk(child, childPath(path, node.keys[i])));
+  const walk = (node: TreeDef, path: KeyPath): void => {
+    if (node.kind === 'leaf') leaves.push(keystr(path));
+    else if (node.kind === 'static') statics.push({ path: keystr(path), value: node.value });
+    else if (node.kind === 'array') node.children.forEach((child, i) => walk(child, [...path, i]));
+    else node.children.forEach((child, i) => walk(child, [...path, node.keys[i]]));
   };
-  walk(def, '');
+  walk(def, []);
   return { leaves, statics };
 }
 
@@ -162,16 +201,11 @@ export function treeMap<T, R = Tensor>(fn: (...leaves: Tensor[]) => R, tree: T, 
 
 /**
  * Dotted names for every leaf, as PyTorch state dicts spell them: `{blocks: [{norm1: {weight}}]}`
- * becomes `blocks.0.norm1.weight`.
+ * becomes `blocks.0.norm1.weight` (with `prefix`, `prefix.blocks.0…`).
  */
 export function flattenNamed(tree: unknown, prefix = ''): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
-  const walk = (node: unknown, name: string) => {
-    if (node instanceof Tensor) out[name] = node;
-    else if (Array.isArray(node)) node.forEach((child, i) => walk(child, name ? `${name}.${i}` : `${i}`));
-    else if (isPlainObject(node)) for (const [key, child] of Object.entries(node)) walk(child, name ? `${name}.${key}` : key);
-  };
-  walk(tree, prefix);
+  for (const [path, leaf] of treeLeavesWithPath(tree, 'flattenNamed')) out[dottedName(prefix ? [prefix, ...path] : path)] = leaf;
   return out;
 }
 

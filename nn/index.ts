@@ -22,7 +22,9 @@ export {
   type Backbone, type Head, type ForwardContext, type DinoModelParams, type DinoMultiCropOptions,
   groupConsecutiveCrops, multiCropBackbone, multiCropForward, multiCropFeaturesAndOutput, dinoMultiCrop, dinoMultiCropWithFeatures,
 } from './multi-crop.js';
-export { type ParamGroup, type GroupMask, type GroupRule, paramGroups, namedLeaves, dinoParamGroups, groupOf } from './param-groups.js';
+export {
+  type ParamGroup, type GroupMask, type GroupRule, type TrainableMask, type TrainableRule, paramGroups, namedLeaves, dinoParamGroups, groupOf, isTrainable,
+} from './param-groups.js';
 export {
   type AdamwCoefficients,
   type AdamwHparams,

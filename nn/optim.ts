@@ -5,7 +5,7 @@
  * `frozen` group gets no state, no decay and no update.
  */
 import { type DType, OptionError, ShapeError, type PyTree, type Tensor, add, div, mul, scalar, sqrt, square, sub, treeFlatten, treeUnflatten, zerosLike } from '../core/index.js';
-import { type GroupRule, groupOf, namedLeaves } from './param-groups.js';
+import { type GroupRule, type TrainableRule, groupOf, isTrainable, namedLeaves } from './param-groups.js';
 
 /** One parameter's Adam moments and its own step count. */
 export type AdamwSlot = { readonly step: number; readonly expAvg: Tensor; readonly expAvgSq: Tensor };
@@ -21,6 +21,8 @@ export interface AdamwHparams {
   readonly eps?: number;
   /** Which parameters decay, which do not, which are frozen (default: all decay). */
   readonly groups?: GroupRule;
+  /** Which parameters this step may update (default: all); see `TrainableRule`. */
+  readonly trainable?: TrainableRule;
 }
 
 export interface OptimizerResult<State> {
@@ -79,18 +81,17 @@ function checkAdamwHparams({ lr, weightDecay = 0.01, betas = [0.9, 0.999], eps =
 }
 
 /**
- * The host half of an AdamW step: which parameters update (those with a gradient, not frozen), their
- * step counts and coefficients. No tensor work, so a training step can do it outside `jit` and pass
- * the coefficients in as scalar tensors.
+ * The host half of an AdamW step: which parameters update (trainable and not in the `frozen` group),
+ * their step counts and coefficients. No tensor work, so a training step can do it outside `jit` and
+ * pass the coefficients in as scalar tensors.
  */
-export function adamwPlan(params: PyTree, grads: PyTree, state: AdamwState, hparams: AdamwHparams): AdamwPlan {
+export function adamwPlan(params: PyTree, state: AdamwState, hparams: AdamwHparams): AdamwPlan {
   checkAdamwHparams(hparams);
-  const { lr, weightDecay = 0.01, betas = [0.9, 0.999], groups } = hparams;
-  const gradients = gradsByName(grads);
+  const { lr, weightDecay = 0.01, betas = [0.9, 0.999], groups, trainable } = hparams;
   const plan: Record<string, AdamwPlan[string]> = {};
   for (const [name, param] of namedLeaves(params)) {
     const group = groupOf(groups, name, param);
-    if (!gradients.has(name) || group === 'frozen') continue;
+    if (group === 'frozen' || !isTrainable(trainable, name, param)) continue;
     const step = (state[name]?.step ?? 0) + 1;
     const decay = group === 'decay' ? weightDecay : 0;
     plan[name] = {
@@ -160,11 +161,14 @@ export function adamwNextState(state: AdamwState, plan: AdamwPlan, moments: Adam
  *   p ← p·(1 − lr·wd)                              (decoupled decay; wd = 0 in the noDecay group)
  *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  t ← t + 1
  *   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + eps)
- * Arguments: `params` and `grads` trees of the same structure (grads may hold `null` leaves).
- * `adamwPlan` + `adamwApply` + `adamwNextState`, for callers that need the halves apart (`jit`).
+ * Arguments: `params` and `grads` trees of the same structure (grads may hold `null` leaves: those
+ * parameters are not trainable this step). `adamwPlan` + `adamwApply` + `adamwNextState`, for
+ * callers that need the halves apart (`jit`).
  */
 export function adamw(params: PyTree, grads: PyTree, state: AdamwState, hparams: AdamwHparams): OptimizerResult<AdamwState> {
-  const plan = adamwPlan(params, grads, state, hparams);
+  const gradients = gradsByName(grads);
+  const trainable = (name: string, param: Tensor) => gradients.has(name) && isTrainable(hparams.trainable, name, param);
+  const plan = adamwPlan(params, state, { ...hparams, trainable });
   const coefficients = Object.fromEntries(Object.entries(plan).map(([name, entry]) => [name, entry.coefficients]));
   const result = adamwApply(params, grads, state, coefficients, hparams);
   return { params: result.params, state: adamwNextState(state, plan, result.moments) };

@@ -30,6 +30,8 @@ import {
   sub,
   sum,
   treeLeaves,
+  treeMapWithPath,
+  dottedName,
   valueAndGrad,
   zeros,
   type PyTree,
@@ -197,6 +199,11 @@ function linspaceValues(start: number, stop: number, count: number): number[] {
   return Array.from({ length: count }, (_, j) => (j === count - 1 ? stop : start + j * step));
 }
 
+/** While `epoch < freezeEpochs`, false for every dotted name that contains `pattern`: the parameters the optimiser leaves alone. */
+export function lastLayerTrainable(epoch: number, freezeEpochs = 1, pattern = 'last_layer'): (name: string) => boolean {
+  return (name) => epoch >= freezeEpochs || !name.includes(pattern);
+}
+
 /**
  * `cancel_gradients_last_layer`: while `epoch < freezeEpochs`, every gradient whose dotted name
  * contains `last_layer` becomes `null`, so the optimizer leaves that parameter entirely alone (no
@@ -205,17 +212,8 @@ function linspaceValues(start: number, stop: number, count: number): number[] {
  */
 export function freezeLastLayer<T>(grads: T, epoch: number, freezeEpochs = 1, pattern = 'last_layer'): T {
   if (epoch >= freezeEpochs) return grads;
-  const walk = (node: unknown, name: string): unknown => {
-    if (isTensor(node)) return name.includes(pattern) ? null : node;
-    if (Array.isArray(node)) return node.map((child, i) => walk(child, name ? `${name}.${i}` : `${i}`));
-    if (isPlainObject(node)) return Object.fromEntries(Object.entries(node).map(([k, child]) => [k, walk(child, name ? `${name}.${k}` : k)]));
-    return node;
-  };
-  return walk(grads, '') as T;
-}
-
-function isPlainObject(node: unknown): node is Record<string, unknown> {
-  return node !== null && typeof node === 'object' && (Object.getPrototypeOf(node) === Object.prototype || Object.getPrototypeOf(node) === null);
+  const trainable = lastLayerTrainable(epoch, freezeEpochs, pattern);
+  return treeMapWithPath((path, leaf) => (trainable(dottedName(path)) ? leaf : null), grads) as T;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -476,8 +474,8 @@ function runDinoStep<Params extends PyTree>(
   checkTemperature('dinoStep', 'teacherTemp', teacherTemp);
 
   // the parameters that get a gradient update: all but the last layer while it is frozen
-  const updatable = freezeLastLayer(state.student, epoch, h.freezeLastLayer);
-  const plan = adamwPlan(state.student, updatable, state.optimizer, { lr, weightDecay, groups: dinoParamGroups(model.frozenNames ?? []) });
+  const trainable = lastLayerTrainable(epoch, h.freezeLastLayer);
+  const plan = adamwPlan(state.student, state.optimizer, { lr, weightDecay, groups: dinoParamGroups(model.frozenNames ?? []), trainable });
   const dtype = treeLeaves(state.student)[0]?.dtype ?? 'float32';
   const scalars: DinoStepScalars = { teacherTemp: scalar(teacherTemp, dtype), momentum: emaWeights(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) };
   const arrays = { student: state.student, teacher: state.teacher, center: state.center, moments: adamwMoments(state.optimizer) };

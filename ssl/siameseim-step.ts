@@ -225,7 +225,7 @@ function runSiameseimStep(
   const { inputs } = prepareSiameseimBatch(key, batch.images, config);
 
   const params = state.params as unknown as PyTree;
-  const plan = adamwPlan(params, params, state.optimizer, {
+  const plan = adamwPlan(params, state.optimizer, {
     lr,
     weightDecay: config.weightDecay ?? 0.05,
     betas: config.betas ?? [0.9, 0.95],

@@ -1,7 +1,7 @@
 import { type DType, type TypedArray, allocate } from '../dtype.js';
 import { TapegradError, formatShape } from '../errors.js';
 import { checkOptions, option } from '../options.js';
-import { type PyTree, flattenNamed, isPlainObject, treeFlatten, treeUnflatten, unflattenNamed } from '../pytree.js';
+import { type PyTree, dottedName, flattenNamed, isPlainObject, treeFlatten, treeLeavesWithPath, treeUnflatten, unflattenNamed } from '../pytree.js';
 import { Tensor, fromData } from '../tensor.js';
 
 /**
@@ -364,15 +364,7 @@ function treeFromNames(tensors: Record<string, Tensor>, fail: Fail): PyTree {
 
 /** Dotted names of the leaves in `treeFlatten` order, spelled as `flattenNamed` spells them. */
 function leafNames(tree: unknown): string[] {
-  const names: string[] = [];
-  const walk = (node: unknown, name: string): void => {
-    const child = (key: string) => (name === '' ? key : `${name}.${key}`);
-    if (node instanceof Tensor) names.push(name);
-    else if (Array.isArray(node)) node.forEach((value, i) => walk(value, child(String(i))));
-    else if (isPlainObject(node)) for (const key of Object.keys(node)) walk(node[key], child(key));
-  };
-  walk(tree, '');
-  return names;
+  return treeLeavesWithPath(tree).map(([path]) => dottedName(path));
 }
 
 function firstDuplicate(names: readonly string[]): string | undefined {

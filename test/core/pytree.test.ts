@@ -25,6 +25,25 @@ describe('pytrees', () => {
     expect(tg.flattenNamed(back)).toEqual(named);
   });
 
+  it('treeLeavesWithPath gives every leaf its key path in treeFlatten order, spelled by keystr and dottedName', () => {
+    const withPaths = tg.treeLeavesWithPath(tree);
+    expect(withPaths.map(([path]) => path)).toEqual([['w'], ['blocks', 0, 'norm1', 'weight'], ['blocks', 1, 'norm1', 'weight']]);
+    expect(withPaths.map(([, leaf]) => leaf)).toEqual(tg.treeFlatten(tree)[0]);
+    expect(withPaths.map(([path]) => tg.keystr(path))).toEqual(['.w', '.blocks[0].norm1.weight', '.blocks[1].norm1.weight']);
+    expect(tg.keystr(['a-b', 2])).toBe('["a-b"][2]');
+    expect(tg.dottedName(['blocks', 0, 'norm1'])).toBe('blocks.0.norm1');
+    expect(tg.treeLeavesWithPath(tg.ones([1]))[0][0]).toEqual([]);
+  });
+
+  it('treeMapWithPath maps each leaf by its path and keeps static nodes; a non-pytree node is a TransformError', () => {
+    const mapped = tg.treeMapWithPath((path, leaf) => (tg.dottedName(path).startsWith('blocks.1') ? null : leaf), tree);
+    expect(mapped.w).toBe(tree.w);
+    expect(mapped.blocks[0].norm1.weight).toBe(tree.blocks[0].norm1.weight);
+    expect(mapped.blocks[1].norm1.weight).toBeNull();
+    expect(mapped.name).toBe('vit');
+    expect(() => tg.treeLeavesWithPath({ a: [tg.ones([1]), new Map()] })).toThrow(tg.TransformError);
+  });
+
   it('regression: unflattenNamed of "__proto__.x" does not pollute Object.prototype', () => {
     const tree = tg.unflattenNamed({ '__proto__.polluted': tg.ones([1]), 'constructor.prototype.alsoPolluted': tg.ones([1]) });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

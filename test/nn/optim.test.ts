@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { OptionError, tensor, type Tensor } from '../../core/index.js';
-import { adamw, clipByGlobalNorm, clipGradientsPerParam, cosineScheduler, dinoParamGroups, initAdamw, initSgd, sgd } from '../../nn/index.js';
+import { adamw, adamwPlan, clipByGlobalNorm, clipGradientsPerParam, cosineScheduler, dinoParamGroups, initAdamw, initSgd, sgd } from '../../nn/index.js';
 import { fixtureErrors, loadFixture, record } from '../support/golden.js';
 
 const dino = loadFixture('dino.json');
@@ -96,6 +96,32 @@ describe('adamw', () => {
     expect(values(next.head.c)[0]).toBe(1);
     expect(state['backbone.b']).toBeUndefined();
     expect(() => adamw(params as any, grads as any, initAdamw(), { lr: 1, groups: { backbone: true } as any })).toThrow(/no entry for parameter head.c/);
+  });
+
+  it('plans only trainable parameters: a boolean mask tree and a name predicate agree, and a missing entry is an OptionError', () => {
+    const params = { backbone: { a: t([1]), b: t([2, 3]) }, head: { last_layer: { w: t([[1]]) } } };
+    const hparams = { lr: 0.1, weightDecay: 0.5 };
+    const byMask = adamwPlan(params, initAdamw(), { ...hparams, trainable: { backbone: true, head: { last_layer: false } } });
+    const byName = adamwPlan(params, initAdamw(), { ...hparams, trainable: (name) => !name.includes('last_layer') });
+    expect(Object.keys(byMask)).toEqual(['backbone.a', 'backbone.b']);
+    expect(byName).toEqual(byMask);
+    // step 1: decayFactor = 1 − lr·wd, stepSize = lr/(1 − 0.9), biasSqrt = √(1 − 0.999)
+    expect(byMask['backbone.a'].coefficients.decayFactor).toBeCloseTo(0.95, 15);
+    expect(byMask['backbone.a'].coefficients.stepSize).toBeCloseTo(1, 14);
+    expect(byMask['backbone.a'].coefficients.biasSqrt).toBeCloseTo(Math.sqrt(0.001), 15);
+    expect(Object.keys(adamwPlan(params, initAdamw(), hparams))).toEqual(['backbone.a', 'backbone.b', 'head.last_layer.w']);
+    expect(() => adamwPlan(params, initAdamw(), { ...hparams, trainable: { backbone: true } })).toThrow(OptionError);
+    expect(() => adamwPlan(params, initAdamw(), { ...hparams, trainable: () => 1 as unknown as boolean })).toThrow(OptionError);
+  });
+
+  it('combines trainable with the gradients it is given: a parameter needs both to move', () => {
+    const params = { a: t([1]), b: t([1]), c: t([1]) };
+    const grads = { a: t([1]), b: t([1]), c: null };
+    const { params: next, state } = adamw(params, grads as any, initAdamw(), { lr: 0.1, weightDecay: 0, trainable: { a: true, b: false, c: true } }) as any;
+    expect(values(next.a)[0]).toBeCloseTo(scalarAdamw(1, [1], { lr: 0.1, wd: 0 }), 14);
+    expect(next.b).toBe(params.b);
+    expect(next.c).toBe(params.c);
+    expect(Object.keys(state)).toEqual(['a']);
   });
 
   it('keeps a step count per parameter: one that starts late gets its own bias correction', () => {
