@@ -1,5 +1,5 @@
 /**
- * The DINO-step benchmark for tapegrad: `dinoStep` from `ssl/dino.ts` with `vitDinoModel` (or `jitDinoStep` with `--mode jit`), on
+ * The DINO-step benchmark for tapegrad: `dinoStep` from `ssl/dino-step.ts` with `vitDinoModel` (or `jitDinoStep` with `--mode jit`), on
  * the backend named by `--backend` or `TAPEGRAD_BACKEND` (`reference`, a gpu.js mode, or `webgpu`). The
  * schedules are replaced by constants (see `dino-step/preset.ts`). Run through `npm run bench`, or
  * alone: `TAPEGRAD_BACKEND=reference npx tsx bench/dino-step-tapegrad.ts --steps 2`. `--profile` adds one
@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { type BackendChoice, type Tensor, backendInfo, flattenNamed, formatOpProfile, matmul, profileOps, random, setBackend, tensor, unflattenNamed } from '../core/index.js';
 import { type DinoModelParams, bicubicMatrix, vitMnist } from '../nn/index.js';
-import { type DinoModel, type DinoState, dinoStep, initDinoState, jitDinoStep, vitDinoModel } from '../ssl/dino.js';
+import { type DinoModel, type DinoState, dinoStep, initDinoState, jitDinoStep, vitDinoModel } from '../ssl/index.js';
 import { type DinoStepTarget, main } from './dino-step/harness.js';
 import { type HostParams, frozenParamName } from './dino-step/host-params.js';
 import { bicubicRows } from './dino-step/pos-embed-resample.js';

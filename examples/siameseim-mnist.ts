@@ -18,7 +18,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type Tensor, backendInfo, random, setBackend, take, tensor } from '../core/index.js';
-import { type SiameseimMetrics, type SiameseimState, type SiameseimTrainConfig, initSiameseimState, jitSiameseimStep, siameseimStep } from '../ssl/index.js';
+import { type SiameseimState, type SiameseimTrainConfig, NonFiniteLossError, initSiameseimState, jitSiameseimStep, siameseimStep } from '../ssl/index.js';
 import { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './siameseim/checkpoint.js';
 import { type KnnSets, batchRows, knnSets, normalisePixels } from './siameseim/data.js';
 import { encoderScores, knnNeighbours, pixelKnn, pixelProbes } from './siameseim/evaluate.js';
@@ -188,8 +188,7 @@ function train(run: Run, session: Session, stdout: Stream): Promise<boolean> {
     step: (step) => {
       const images = take(run.trainImages, tensor(batchRows(run.dataKey, step, run.trainImages.shape[0], flags.batchSize), { dtype: 'int32' }), 0);
       const started = performance.now();
-      const next = trainStep(session.state, { images }, random.foldIn(run.stepKey, step), run.config);
-      checkFinite(next.metrics, step + 1, session.checkpointStep === undefined ? undefined : `step ${session.checkpointStep}, ${run.paths.checkpoint}`);
+      const next = guardedStep(run, session, () => trainStep(session.state, { images }, random.foldIn(run.stepKey, step), run.config));
       session.info = { ...session.info, trainSeconds: session.info.trainSeconds + (performance.now() - started) / 1000 };
       session.state = next.state;
       const last = next.metrics;
@@ -278,13 +277,27 @@ function checkpoint(run: Run, session: Session): void {
   session.checkpointStep = session.state.step;
 }
 
-/** A NaN or infinite loss (or gradient norm) stops the run: the state after it is useless. */
-function checkFinite(metrics: SiameseimMetrics, step: number, lastCheckpoint: string | undefined): void {
-  const bad = (['loss', 'positive', 'negative', 'gradNorm'] as const).filter((name) => !Number.isFinite(metrics[name]));
-  if (bad.length === 0) return;
-  const values = bad.map((name) => `${name} ${metrics[name]}`).join(', ');
-  const resumeFrom = lastCheckpoint === undefined ? 'no checkpoint was written yet' : `the last checkpoint is ${lastCheckpoint}`;
-  throw new RunError(`non-finite ${bad.includes('loss') ? 'loss' : bad[0]} at step ${step} (${values}, lr ${metrics.lr}); ${resumeFrom}; try a lower --lr`);
+/**
+ * One step, with a non-finite loss (the step throws `NonFiniteLossError`) or a non-finite loss term
+ * or gradient norm turned into a `RunError` that names the step and the last checkpoint: the state
+ * after such a step is useless.
+ */
+function guardedStep(run: Run, session: Session, step: () => ReturnType<typeof siameseimStep>): ReturnType<typeof siameseimStep> {
+  const failed = (what: string, atStep: number, values: string) => {
+    const resumeFrom = session.checkpointStep === undefined ? 'no checkpoint was written yet' : `the last checkpoint is step ${session.checkpointStep}, ${run.paths.checkpoint}`;
+    return new RunError(`non-finite ${what} at step ${atStep} (${values}); ${resumeFrom}; try a lower --lr`);
+  };
+  let next: ReturnType<typeof siameseimStep>;
+  try {
+    next = step();
+  } catch (error) {
+    if (error instanceof NonFiniteLossError) throw failed('loss', error.step + 1, `loss ${error.value}`);
+    throw error;
+  }
+  const { metrics } = next;
+  const bad = (['positive', 'negative', 'gradNorm'] as const).filter((name) => !Number.isFinite(metrics[name]));
+  if (bad.length > 0) throw failed(bad[0], session.state.step + 1, `${bad.map((name) => `${name} ${metrics[name]}`).join(', ')}, lr ${metrics.lr}`);
+  return next;
 }
 
 const round = (value: number, decimals: number) => Number(value.toFixed(decimals));

@@ -4,8 +4,27 @@
  * one prototype (h(P_t) → 0, reached without centering). Both send KL(P_t‖P_s) → 0. Host numbers,
  * never differentiated.
  */
-import { type Tensor, OptionError, ShapeError, exp, l2Normalize, stopGradient } from '../core/index.js';
-import { type DinoLossOptions, teacherEntropy, teacherLogTargets, teacherStudentKl } from './dino.js';
+import { type Tensor, OptionError, ShapeError, div, exp, l2Normalize, mul, neg, stopGradient, sub, sum } from '../core/index.js';
+import { type DinoLossOptions, dinoLoss, teacherLogTargets } from './dino-loss.js';
+
+/**
+ * h(P_t): the entropy −Σ_k q log q of the teacher targets, averaged over the 2B teacher rows.
+ * Each teacher crop enters V − 1 pairs of the loss, so this row mean is also the pair average
+ * that the decomposition loss = h(P_t) + KL(P_t‖P_s) needs. Returns a scalar (no gradient).
+ */
+export function teacherEntropy(teacherOut: Tensor, center: Tensor, teacherTemp: number | Tensor): Tensor {
+  const logTargets = teacherLogTargets(teacherOut, center, teacherTemp);
+  return neg(div(sum(mul(exp(logTargets), logTargets)), teacherOut.shape[0]));
+}
+
+/**
+ * KL(P_t‖P_s) averaged exactly like the loss: over the 2V − 2 pairs (i, v ≠ i) and the B images,
+ * mean Σ_k q_i (log q_i − log p_v). Equal to dinoLoss − teacherEntropy (paper §5.3). Scalar, no gradient.
+ */
+export function teacherStudentKl(studentOut: Tensor, teacherOut: Tensor, center: Tensor, options: DinoLossOptions): Tensor {
+  const loss = dinoLoss(stopGradient(studentOut), teacherOut, center, options);
+  return sub(loss, teacherEntropy(teacherOut, center, options.teacherTemp));
+}
 
 export interface CollapseInputs {
   /** Raw teacher head outputs of the 2 global crops, [2B, K]. */

@@ -1,5 +1,5 @@
 /** The ssl layer: DINO (loss, centering, schedules, EMA teacher, training step), multi-crop augmentation and evaluation. */
-export * from './dino.js';
+export * from './dino-api.js';
 export * from './koleo.js';
 export * from './errors.js';
 export * from './ema.js';

@@ -11,12 +11,13 @@
  * same crop and flip, and the mask tokens carry p_a) and `id` (one global target per image: the
  * mean of view b's target tokens, predicted by the mean of the predictions).
  */
-import { OptionError, type PyTree, type Tensor, jit, mean, treeLeaves, valueAndGrad } from '../core/index.js';
+import { OptionError, type PyTree, type Tensor, mean, valueAndGrad } from '../core/index.js';
 import { random } from '../core/random.js';
 import { clipByGlobalNorm } from '../nn/clip.js';
-import { type AdamwCoefficients, type AdamwMoments, type AdamwState, adamwApply, adamwCoefficientTensors, adamwMoments, adamwNextState, adamwPlan, initAdamw } from '../nn/optim.js';
+import { type AdamwHparams, type AdamwMoments, type AdamwState, adamwApply, adamwNextState, initAdamw } from '../nn/optim.js';
 import type { ParamGroup } from '../nn/param-groups.js';
-import { type EmaWeights, emaUpdate, emaWeights } from './ema.js';
+import { type StepScalars, compiledStep, finiteLoss, optimizerInputs } from './compiled-step.js';
+import { emaUpdate } from './ema.js';
 import { type BlockMaskOptions, blockMasks, maskIndices } from './masks.js';
 import { relativePositionFeaturesBatch } from './relative-position.js';
 import {
@@ -142,12 +143,6 @@ interface SiameseimArrays {
   readonly moments: AdamwMoments;
 }
 
-/** The numbers that change between iterations, as scalar tensors (so a trace does not bake them in). */
-interface SiameseimStepScalars {
-  readonly momentum: EmaWeights;
-  readonly adamw: { readonly [name: string]: AdamwCoefficients<Tensor> };
-}
-
 interface SiameseimUpdateResult {
   readonly arrays: SiameseimArrays;
   readonly loss: Tensor;
@@ -156,7 +151,7 @@ interface SiameseimUpdateResult {
   readonly gradNorm: Tensor;
 }
 
-type SiameseimUpdate = (arrays: SiameseimArrays, inputs: SiameseimInputs, scalars: SiameseimStepScalars) => SiameseimUpdateResult;
+type SiameseimUpdate = (arrays: SiameseimArrays, inputs: SiameseimInputs, scalars: StepScalars) => SiameseimUpdateResult;
 
 /**
  * The tensor half of one iteration, reading no value on the host (so `jit` can trace it): EMA of the
@@ -186,36 +181,13 @@ function siameseimUpdateOf(config: SiameseimTrainConfig): SiameseimUpdate {
   };
 }
 
-/**
- * One iteration. Arguments: state; batch `{images [N, inChans, H, W]}` (raw images: the views are
- * cut here); key, which draws crops, flips and masks; config. Returns the next state and metrics.
- * `jitSiameseimStep()` gives the same step with its tensor half compiled by `jit`.
- */
-export function siameseimStep(state: SiameseimState, batch: { readonly images: Tensor }, key: Tensor, config: SiameseimTrainConfig): { state: SiameseimState; metrics: SiameseimMetrics } {
-  return runSiameseimStep(state, batch, key, config, siameseimUpdateOf(config));
-}
-
-/**
- * `siameseimStep` with its tensor half (everything after the views and masks are cut) compiled by
- * `jit`: traced on the first call per signature, replayed after; results equal `siameseimStep`'s.
- * The data pipeline, schedules and AdamW step counts stay on the host. Each returned function keeps
- * its own compiled programs (one config at a time).
- */
-export function jitSiameseimStep(): typeof siameseimStep {
-  let compiled: { config: SiameseimTrainConfig; update: SiameseimUpdate } | undefined;
-  return (state, batch, key, config) => {
-    if (compiled?.config !== config) compiled = { config, update: jit(siameseimUpdateOf(config)) };
-    return runSiameseimStep(state, batch, key, config, compiled.update);
-  };
-}
-
-/** The host half of an iteration around `update`: schedules, views and masks, AdamW plan, metrics. */
+/** The host half of an iteration around `update`: schedules, views and masks, AdamW plan, the loss check, metrics. */
 function runSiameseimStep(
+  update: SiameseimUpdate,
   state: SiameseimState,
   batch: { readonly images: Tensor },
   key: Tensor,
   config: SiameseimTrainConfig,
-  update: SiameseimUpdate,
 ): { state: SiameseimState; metrics: SiameseimMetrics } {
   const { model, variant = 'siameseim', itersPerEpoch, totalEpochs = 1600, warmupEpochs = 40, peakLr = 1e-3, minLr = 0 } = config;
   if (!siameseimVariants.includes(variant)) throw new OptionError(`siameseimStep: variant must be one of ${siameseimVariants.join(', ')}, got ${JSON.stringify(variant)}`);
@@ -224,19 +196,38 @@ function runSiameseimStep(
   const momentum = siameseimMomentum(epoch, { base: config.momentumBase ?? 0.995, totalEpochs });
   const { inputs } = prepareSiameseimBatch(key, batch.images, config);
 
-  const params = state.params as unknown as PyTree;
-  const plan = adamwPlan(params, state.optimizer, {
-    lr,
-    weightDecay: config.weightDecay ?? 0.05,
-    betas: config.betas ?? [0.9, 0.95],
-    groups: siameseimParamGroups(model.trainPatchEmbed),
-  });
-  const dtype = treeLeaves(params)[0]?.dtype ?? 'float32';
-  const scalars: SiameseimStepScalars = { momentum: emaWeights(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) };
-  const moments = adamwMoments(state.optimizer);
-  const result = update({ params: state.params, target: state.target, moments }, inputs, scalars);
+  const hparams: AdamwHparams = { lr, weightDecay: config.weightDecay ?? 0.05, betas: config.betas ?? [0.9, 0.95], groups: siameseimParamGroups(model.trainPatchEmbed) };
+  const optimizer = optimizerInputs(state.params as unknown as PyTree, state.optimizer, hparams, momentum);
+  const result = update({ params: state.params, target: state.target, moments: optimizer.moments }, inputs, optimizer.scalars);
+  const loss = finiteLoss('siameseimStep', state.step, result.loss);
   return {
-    state: { params: result.arrays.params, target: result.arrays.target, optimizer: adamwNextState(state.optimizer, plan, result.arrays.moments), step: state.step + 1 },
-    metrics: { loss: result.loss.item(), positive: result.positive.item(), negative: result.negative.item(), momentum, lr, gradNorm: result.gradNorm.item(), epoch },
+    state: { params: result.arrays.params, target: result.arrays.target, optimizer: adamwNextState(state.optimizer, optimizer.plan, result.arrays.moments), step: state.step + 1 },
+    metrics: { loss, positive: result.positive.item(), negative: result.negative.item(), momentum, lr, gradNorm: result.gradNorm.item(), epoch },
   };
+}
+
+const siameseimStepForms = compiledStep({
+  configOf: (_state: SiameseimState, _batch: { readonly images: Tensor }, _key: Tensor, config: SiameseimTrainConfig): [SiameseimTrainConfig] => [config],
+  updateOf: siameseimUpdateOf,
+  run: runSiameseimStep,
+});
+
+/**
+ * One iteration. Arguments: state; batch `{images [N, inChans, H, W]}` (raw images: the views are
+ * cut here); key, which draws crops, flips and masks; config. Returns the next state and metrics.
+ * Throws `NonFiniteLossError` on a non-finite loss. `jitSiameseimStep()` gives the same step with its
+ * tensor half compiled by `jit`.
+ */
+export function siameseimStep(state: SiameseimState, batch: { readonly images: Tensor }, key: Tensor, config: SiameseimTrainConfig): { state: SiameseimState; metrics: SiameseimMetrics } {
+  return siameseimStepForms.eager(state, batch, key, config);
+}
+
+/**
+ * `siameseimStep` with its tensor half (everything after the views and masks are cut) compiled by
+ * `jit`: traced on the first call per signature, replayed after, and built anew when `config` is a
+ * different object; results equal `siameseimStep`'s. The data pipeline, schedules and AdamW step
+ * counts stay on the host. Each returned function keeps its own compiled programs.
+ */
+export function jitSiameseimStep(): typeof siameseimStep {
+  return siameseimStepForms.compiled();
 }

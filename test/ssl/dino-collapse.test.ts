@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
-import { type DinoHyperparams, dinoStep, initDinoState } from '../../ssl/dino.js';
+import { type DinoHyperparams, dinoStep, initDinoState } from '../../ssl/index.js';
 import { prototypes as K, side, toyBatch, toyModel as model } from '../../examples/dino-collapse/toy.js';
 import { multiCrop } from '../../ssl/augment.js';
 

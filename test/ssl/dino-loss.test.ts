@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
 import type { Tensor } from '../../core/index.js';
 import { collapseMetrics } from '../../ssl/collapse.js';
-import { dinoLoss, freezeLastLayer, teacherEntropy, teacherStudentKl, teacherTempSchedule, updateCenter } from '../../ssl/dino.js';
+import { dinoLoss, freezeLastLayer, teacherEntropy, teacherStudentKl, teacherTempSchedule, updateCenter } from '../../ssl/index.js';
 import { randomTensor } from '../support/draw.js';
 import { f64, goldenChecks, loadFixture, maxAbsError } from '../support/golden.js';
 

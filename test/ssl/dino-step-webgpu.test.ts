@@ -8,7 +8,7 @@ import * as tg from '../../core/index.js';
 import type { Tensor } from '../../core/index.js';
 import { vitMnist } from '../../nn/index.js';
 import { mnistMultiCrop, multiCrop } from '../../ssl/augment.js';
-import { type DinoState, initDinoState, jitDinoStep, vitDinoModel } from '../../ssl/dino.js';
+import { type DinoState, initDinoState, jitDinoStep, vitDinoModel } from '../../ssl/index.js';
 import { webgpuMissing } from '../support/webgpu.js';
 
 const { random } = tg;

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
 import type { Tensor } from '../../core/index.js';
 import { dinoHead, dinoHeadFrozenNames, initDinoHead, initLinear, linear, vitMnist } from '../../nn/index.js';
-import { type DinoModel, dinoLoss, dinoSchedules, dinoStep, initDinoState, jitDinoStep, updateCenter, vitDinoModel } from '../../ssl/dino.js';
+import { type DinoModel, dinoLoss, dinoSchedules, dinoStep, initDinoState, jitDinoStep, updateCenter, vitDinoModel } from '../../ssl/index.js';
 import { mnistMultiCrop, multiCrop } from '../../ssl/augment.js';
 import { koleoLoss } from '../../ssl/koleo.js';
 import { NonFiniteLossError } from '../../ssl/errors.js';

@@ -1,7 +1,7 @@
 /**
  * The SiameseIM model and training step on a tiny configuration: shapes, what carries gradients,
- * float64 gradient checks of the p_b path and of the whole online branch, and a smoke test of
- * `siameseimStep` for the three variants.
+ * float64 gradient checks of the p_b path and of the whole online branch, a smoke test of
+ * `siameseimStep` for the three variants, and its refusal of a non-finite loss.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ import { siameseimLoss } from '../../ssl/siameseim-loss.js';
 import { type SiameseimTrainConfig, initSiameseimState, jitSiameseimStep, siameseimParamGroups, siameseimStep } from '../../ssl/siameseim-step.js';
 import { siameseimMomentum } from '../../ssl/siameseim-schedules.js';
 import { cropView, sampleViewPair, siameseimViews } from '../../ssl/siameseim-views.js';
+import { NonFiniteLossError } from '../../ssl/errors.js';
 
 const tiny = (dtype: 'float32' | 'float64', norm: 'batchNorm' | 'layerNorm' = 'batchNorm') =>
   siameseimConfig({
@@ -217,6 +218,25 @@ describe('siameseimStep', () => {
     expect(leavesEqual(state.params.blocks, initSiameseimState(random.key(0), model).params.blocks)).toBe(false);
     expect(state.optimizer['blocks.0.attn.qkv.weight'].step).toBe(2);
     expect(state.optimizer['patch_embed.proj.weight']).toBeUndefined();
+  });
+
+  it('refuses a step whose loss is not finite with a NonFiniteLossError carrying the step function, the step and the value, eager and compiled', () => {
+    const state = { ...initSiameseimState(random.key(0), model), step: 3 };
+    const poisoned = { images: tg.mul(batch.images, tg.scalar(Number.NaN, 'float32')) };
+    for (const [name, step] of [['siameseimStep', siameseimStep], ['jitSiameseimStep', jitSiameseimStep()]] as const) {
+      let caught: unknown;
+      try {
+        step(state, poisoned, random.key(2), base);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, name).toBeInstanceOf(NonFiniteLossError);
+      const error = caught as NonFiniteLossError;
+      expect(error.stepFunction).toBe('siameseimStep');
+      expect(error.step).toBe(3);
+      expect(Number.isNaN(error.value)).toBe(true);
+      expect(Number.isFinite(step(state, batch, random.key(2), base).metrics.loss)).toBe(true);
+    }
   });
 
   for (const variant of ['mim', 'id'] as const) {
