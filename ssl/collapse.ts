@@ -1,8 +1,9 @@
 /**
  * Measures of the two collapse modes of DINO (paper §5.3, Fig. 7; docs/dino.md §9):
  * a uniform output (entropy h(P_t) → log K, reached without sharpening) and an output dominated by
- * one prototype (h(P_t) → 0, reached without centering). Both send KL(P_t‖P_s) → 0. Host numbers,
- * never differentiated.
+ * one prototype (h(P_t) → 0, reached without centering). Both send KL(P_t‖P_s) → 0. `teacherEntropy`
+ * and `teacherStudentKl` are tensors without gradient (the DINO step computes h(P_t) inside its
+ * compiled half); `collapseMetrics` reads them and the rest back as host numbers.
  */
 import { type Tensor, OptionError, ShapeError, div, exp, l2Normalize, mul, neg, stopGradient, sub, sum } from '../core/index.js';
 import { type DinoLossOptions, dinoLoss, teacherLogTargets } from './dino-loss.js';
