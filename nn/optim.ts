@@ -1,8 +1,8 @@
 /**
  * Optimisers as pure functions, `(params, grads, state, hparams) → {params, state}`, with PyTorch's
  * semantics. State is kept per parameter under its dotted name and created on the parameter's first
- * update, as torch does lazily: a parameter with no gradient (a `null` leaf, or missing) or in the
- * `frozen` group gets no state, no decay and no update.
+ * update, as torch does lazily: a parameter with no gradient (a `null` leaf, or missing), in the
+ * `frozen` group or not `trainable` this step gets no state, no decay and no update.
  */
 import { type DType, OptionError, ShapeError, type PyTree, type Tensor, add, div, mul, scalar, sqrt, square, sub, treeFlatten, treeUnflatten, zerosLike } from '../core/index.js';
 import { type GroupRule, type TrainableRule, groupOf, isTrainable, namedLeaves } from './param-groups.js';
