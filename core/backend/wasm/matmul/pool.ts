@@ -1,7 +1,7 @@
 /**
  * Worker threads over one shared WebAssembly.Memory, driven synchronously from the calling thread.
  *
- * A job is a table of chunks (row bands of one or more matrices) written into the control block at
+ * A job is a table of chunks (row bands of one or more matrices, for the packed or the unpacked kernel) written into the control block at
  * the bottom of the shared memory. The caller publishes it by bumping a generation word and
  * notifying; then every participant (the caller and each awake worker) claims chunks until none are
  * left, and the caller blocks in Atomics.wait until all are done. Claiming balances the load and lets
@@ -20,6 +20,7 @@
  * the wait is at most one chunk's work, and a worker that has not started yet never holds it up.
  */
 import type { WasmMemory, WasmModule } from '../webassembly-api.js';
+import type { MatmulExports } from './kernel.js';
 import { type WorkerHost, threadMayBlock } from './worker-host.js';
 
 /** Int32 word indices in the control block. */
@@ -35,6 +36,8 @@ const word = {
   packedStride: 8,
   cStride: 9,
   blockColumns: 10,
+  /** 1: chunks go to `gemmUnpacked` (row-major B, one call per chunk); 0: to `gemm` over packed B. */
+  unpacked: 11,
   failed: 12,
   /** Bit `id` is set by each thread that computed at least one chunk of the last job. */
   participated: 13,
@@ -46,7 +49,8 @@ export const maximumThreads = 16;
 export const scratchBytesPerThread = 1024;
 const scratchByte = 4096;
 const tableByte = scratchByte + maximumThreads * scratchBytesPerThread;
-const chunkWords = 6;
+/** a, b, c, rowStart, rowEnd, count, and a done flag that the thread computing the chunk sets. */
+const chunkWords = 7;
 /** Bytes at the bottom of memory that the pool owns; matrices go above. */
 export const controlBytes = 2 * 65536;
 /** Table capacity; below 0xffff, the claim word's closed value. */
@@ -55,7 +59,8 @@ export const maximumChunks = Math.floor((controlBytes - tableByte) / 4 / chunkWo
 /** One band of rows (rowStart … rowEnd − 1) of `count` consecutive matrices, by byte address. */
 export interface Chunk {
   readonly a: number;
-  readonly packed: number;
+  /** The first B: packed panels for `gemm`, row-major for `gemmUnpacked`. */
+  readonly b: number;
   readonly c: number;
   readonly rowStart: number;
   readonly rowEnd: number;
@@ -71,34 +76,41 @@ export interface Job {
   readonly cStride: number;
   /** Columns per block of packed panels (see the kernel's `gemm`). */
   readonly blockColumns: number;
+  /** Run the chunks with `gemmUnpacked` (A, B and C of a chunk's matrices back to back; the strides unused). */
+  readonly unpacked: boolean;
   readonly chunks: readonly Chunk[];
 }
 
-export type Gemm = (a: number, packed: number, c: number, rowStart: number, rowEnd: number, k: number, n: number, blockColumns: number, scratch: number) => void;
+export type Kernels = Pick<MatmulExports, 'gemm' | 'gemmUnpacked'>;
 
 /**
  * The claiming loop, as source text so that the caller and the workers run the very same code.
- * `gemm` is the kernel export; `scratch` this thread's scratch tile; `id` its bit in `participated`.
+ * `kernels` are the module's exports; `scratch` this thread's scratch tile; `id` its bit in `participated`;
+ * `finished`, given by the caller only, runs after each chunk it computes.
  */
-const drainSource = `function drain(control, gemm, scratch, id) {
+const drainSource = `function drain(control, kernels, scratch, id, finished) {
   for (;;) {
     const claim = Atomics.load(control, ${word.claim});
     const chunk = claim & 0xffff;
     if (chunk >= Atomics.load(control, ${word.total}) || id >= Atomics.load(control, ${word.participants})) return;
     if (Atomics.compareExchange(control, ${word.claim}, claim, claim + 1) !== claim) continue;
-    const total = Atomics.load(control, ${word.total}), k = control[${word.k}], n = control[${word.n}];
+    const k = control[${word.k}], n = control[${word.n}];
     const aStride = control[${word.aStride}], packedStride = control[${word.packedStride}], cStride = control[${word.cStride}];
-    const blockColumns = control[${word.blockColumns}];
+    const blockColumns = control[${word.blockColumns}], unpacked = control[${word.unpacked}];
     const entry = ${tableByte / 4} + chunk * ${chunkWords};
     let a = control[entry], packed = control[entry + 1], c = control[entry + 2];
     const rowStart = control[entry + 3], rowEnd = control[entry + 4], count = control[entry + 5];
     try {
-      for (let i = 0; i < count; i++, a += aStride, packed += packedStride, c += cStride) gemm(a, packed, c, rowStart, rowEnd, k, n, blockColumns, scratch);
+      if (unpacked === 1) kernels.gemmUnpacked(a, packed, c, count, rowEnd - rowStart, k, n);
+      else for (let i = 0; i < count; i++, a += aStride, packed += packedStride, c += cStride) kernels.gemm(a, packed, c, rowStart, rowEnd, k, n, blockColumns, scratch);
     } catch (error) {
       Atomics.store(control, ${word.failed}, 1);
     }
+    Atomics.store(control, entry + 6, 1);
     Atomics.or(control, ${word.participated}, 1 << id);
-    if (Atomics.add(control, ${word.done}, 1) + 1 === total) Atomics.notify(control, ${word.done});
+    Atomics.add(control, ${word.done}, 1);
+    Atomics.notify(control, ${word.done}); // each chunk: the caller may copy its result out while others run
+    if (finished) finished();
   }
 }`;
 
@@ -107,17 +119,20 @@ const workerSource = `${drainSource}
 function serve(module, memory, id) {
   const control = new Int32Array(memory.buffer, 0, ${controlBytes / 4});
   const scratch = ${scratchByte} + id * ${scratchBytesPerThread};
-  const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm; // if this throws, the worker never marks itself ready
+  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports; // if this throws, the worker never marks itself ready
   let seen = Atomics.load(control, ${word.generation});
   Atomics.store(control, ${word.ready} + id, 1);
   for (;;) {
     Atomics.wait(control, ${word.generation}, seen);
     seen = Atomics.load(control, ${word.generation});
-    drain(control, gemm, scratch, id);
+    drain(control, kernels, scratch, id);
   }
 }`;
 
-type Drain = (control: Int32Array, gemm: Gemm, scratch: number, id: number) => void;
+type Drain = (control: Int32Array, kernels: Kernels, scratch: number, id: number, finished?: () => void) => void;
+
+/** Takes chunk i's result out of WebAssembly memory; the caller runs it as soon as the chunk is done. */
+export type CopyOut = (chunk: number) => void;
 const drain = new Function(`${drainSource}\nreturn drain;`)() as Drain;
 
 export class ThreadPool {
@@ -128,7 +143,7 @@ export class ThreadPool {
   constructor(
     private readonly module: WasmModule,
     private readonly memory: WasmMemory,
-    private readonly gemm: Gemm,
+    private readonly kernels: Kernels,
     readonly threads: number,
     private readonly host: WorkerHost,
   ) {
@@ -161,8 +176,15 @@ export class ThreadPool {
     return Atomics.load(this.control, word.participated);
   }
 
-  /** Runs the job on up to `threads` threads (the caller included) and returns when all of it is done. */
-  run(job: Job, threads: number): void {
+  /**
+   * Runs the job on up to `threads` threads (the caller included) and returns when all of it is done.
+   * With `copyOut`, the caller takes each chunk's result out as soon as it is done, between chunks of
+   * its own and while it waits for the workers' last ones: only the caller can touch arrays outside
+   * WebAssembly memory, and this way that copy overlaps the workers' kernels. (Inputs are copied in
+   * before the job: a worker that spun while they arrived lost its time slice on a busy machine and
+   * then helped less often.)
+   */
+  run(job: Job, threads: number, copyOut?: CopyOut): void {
     if (job.chunks.length > maximumChunks) throw new RangeError(`ThreadPool: ${job.chunks.length} chunks exceed the table's ${maximumChunks}`);
     const control = this.control;
     // Close claims under the new generation's tag before touching the table: a late worker still
@@ -176,14 +198,16 @@ export class ThreadPool {
     control[word.packedStride] = job.packedStride;
     control[word.cStride] = job.cStride;
     control[word.blockColumns] = job.blockColumns;
+    control[word.unpacked] = job.unpacked ? 1 : 0;
     job.chunks.forEach((chunk, index) => {
       const entry = tableByte / 4 + index * chunkWords;
       control[entry] = chunk.a;
-      control[entry + 1] = chunk.packed;
+      control[entry + 1] = chunk.b;
       control[entry + 2] = chunk.c;
       control[entry + 3] = chunk.rowStart;
       control[entry + 4] = chunk.rowEnd;
       control[entry + 5] = chunk.count;
+      control[entry + 6] = 0;
     });
     Atomics.store(control, word.total, job.chunks.length);
     Atomics.store(control, word.done, 0);
@@ -193,11 +217,25 @@ export class ThreadPool {
     Atomics.store(control, word.claim, tag); // chunk 0 of this generation: open
     Atomics.store(control, word.generation, generation);
     if (threads > 1 && this.started > 0) Atomics.notify(control, word.generation);
-    drain(control, this.gemm, ThreadPool.scratch(0), 0);
+    const total = job.chunks.length;
+    const copied = new Uint8Array(copyOut ? total : 0);
+    let firstUncopied = 0;
+    const copyOutDone = () => {
+      for (let index = firstUncopied; index < total; index++) {
+        if (copied[index] === 0 && Atomics.load(control, tableByte / 4 + index * chunkWords + 6) === 1) {
+          copyOut!(index);
+          copied[index] = 1;
+        }
+      }
+      while (firstUncopied < total && copied[firstUncopied] === 1) firstUncopied++;
+    };
+    drain(control, this.kernels, ThreadPool.scratch(0), 0, copyOut ? copyOutDone : undefined);
     const block = threadMayBlock();
-    for (let done = Atomics.load(control, word.done); done < job.chunks.length; done = Atomics.load(control, word.done)) {
+    for (let done = Atomics.load(control, word.done); done < total; done = Atomics.load(control, word.done)) {
+      if (copyOut) copyOutDone();
       if (block) Atomics.wait(control, word.done, done);
     }
+    if (copyOut) copyOutDone();
     if (Atomics.load(control, word.failed) !== 0) throw new Error('wasmMatmul: the kernel trapped on one of the threads (an address outside WebAssembly memory?)');
   }
 }
