@@ -226,29 +226,18 @@ function multiply(a: Float32Array, b: Float32Array, m: number, k: number, n: num
   lastCallKernel = kernel;
   if (run.pool && threads > 1 && flops >= (options.threadThresholdFlops ?? defaultThreadThresholdFlops)) {
     run.pool.start();
-    const { job, outputs } = planJob(place, shape, m, k, n, batch, threads);
-    let copyOutMs = 0;
-    run.pool.run(job, threads, (chunk) => {
-      const start = performance.now();
-      const [from, to] = outputs[chunk];
-      out.set(heap.subarray(place.c / 4 + from, place.c / 4 + to), from);
-      copyOutMs += performance.now() - start;
-    });
-    lap('compute');
-    // the copy-out ran inside the job, overlapping the workers' kernels
-    lastCallPhases.compute -= copyOutMs;
-    lastCallPhases.copyOut += copyOutMs;
+    run.pool.run(planJob(place, shape, m, k, n, batch, threads), threads);
     const participants = run.pool.lastParticipants();
     lastCallThreads = bitCount(participants);
     lastCallOnWorkers = (participants & ~1) !== 0;
-    return out;
-  }
-  lastCallThreads = 1;
-  lastCallOnWorkers = false;
-  if (kernel === 'unpacked') run.exports.gemmUnpacked(place.a, place.b, place.c, batch, m, k, n);
-  const scratch = ThreadPool.scratch(0);
-  for (let index = 0; kernel === 'packed' && index < batch; index++) {
-    run.exports.gemm(place.a + index * m * k * 4, place.packed + index * place.packedStride, place.c + index * m * n * 4, 0, m, k, n, blockColumns(shape, k), scratch);
+  } else {
+    lastCallThreads = 1;
+    lastCallOnWorkers = false;
+    if (kernel === 'unpacked') run.exports.gemmUnpacked(place.a, place.b, place.c, batch, m, k, n);
+    const scratch = ThreadPool.scratch(0);
+    for (let index = 0; kernel === 'packed' && index < batch; index++) {
+      run.exports.gemm(place.a + index * m * k * 4, place.packed + index * place.packedStride, place.c + index * m * n * 4, 0, m, k, n, blockColumns(shape, k), scratch);
+    }
   }
   lap('compute');
   out.set(heap.subarray(place.c / 4, place.c / 4 + batch * m * n));

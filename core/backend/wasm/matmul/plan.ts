@@ -46,16 +46,11 @@ export function blockColumns(shape: KernelShape, k: number): number {
 /** Work per chunk: small enough that a worker waking late still finds chunks, large against a claim. */
 const chunkFlops = 2_000_000;
 
-/**
- * The job for `threads` threads: chunks of whole matrices when the batch is large, else of row bands,
- * and the elements of C (counted from the first matrix's first) that each chunk writes, for a caller
- * that copies each chunk's result out as soon as it is done (pool.ts's `CopyOut`).
- */
-export function planJob(place: Layout, shape: KernelShape, m: number, k: number, n: number, batch: number, threads: number): { job: Job; outputs: [from: number, to: number][] } {
+/** The job for `threads` threads: chunks of whole matrices when the batch is large, else of row bands. */
+export function planJob(place: Layout, shape: KernelShape, m: number, k: number, n: number, batch: number, threads: number): Job {
   const wanted = Math.min(Math.max(Math.ceil((2 * batch * m * k * n) / chunkFlops), 4 * threads), maximumChunks >> 1);
   const unpacked = place.kernel === 'unpacked';
   const chunks: Chunk[] = [];
-  const outputs: [number, number][] = [];
   const matrix = (index: number) => ({
     a: place.a + index * m * k * 4,
     b: unpacked ? place.b + index * k * n * 4 : place.packed + index * place.packedStride,
@@ -66,7 +61,6 @@ export function planJob(place: Layout, shape: KernelShape, m: number, k: number,
     for (let first = 0; first < batch; first += perChunk) {
       const count = Math.min(perChunk, batch - first);
       chunks.push({ ...matrix(first), rowStart: 0, rowEnd: m, count });
-      outputs.push([first * m * n, (first + count) * m * n]);
     }
   } else {
     const tiles = Math.ceil(m / shape.rows);
@@ -77,10 +71,8 @@ export function planJob(place: Layout, shape: KernelShape, m: number, k: number,
         const at = matrix(index);
         // gemmUnpacked takes whole matrices: a band is a matrix of its rows, its A and C rows offset
         chunks.push(unpacked ? { a: at.a + rowStart * k * 4, b: at.b, c: at.c + rowStart * n * 4, rowStart: 0, rowEnd: rowEnd - rowStart, count: 1 } : { ...at, rowStart, rowEnd, count: 1 });
-        outputs.push([(index * m + rowStart) * n, (index * m + rowEnd) * n]);
       }
     }
   }
-  const job = { k, n, aStride: m * k * 4, packedStride: place.packedStride, cStride: m * n * 4, blockColumns: blockColumns(shape, k), unpacked, chunks };
-  return { job, outputs };
+  return { k, n, aStride: m * k * 4, packedStride: place.packedStride, cStride: m * n * 4, blockColumns: blockColumns(shape, k), unpacked, chunks };
 }

@@ -1,9 +1,9 @@
 /**
  * Worker threads over one shared WebAssembly.Memory, driven synchronously from the calling thread.
  *
- * A job is a table of chunks (row bands of one or more matrices, for the packed or the unpacked kernel) written into the control block at
- * the bottom of the shared memory. The caller publishes it by bumping a generation word and
- * notifying; then every participant (the caller and each awake worker) claims chunks until none are
+ * A job is a table of chunks (row bands of one or more matrices, for the packed or the unpacked
+ * kernel) written into the control block at the bottom of the shared memory. The caller publishes it
+ * by bumping a generation word and notifying; then every participant (the caller and each awake worker) claims chunks until none are
  * left, and the caller blocks in Atomics.wait until all are done. Claiming balances the load and lets
  * a job finish on the caller alone while workers are still starting or waking, so workers are started
  * lazily and the caller never waits for one that has not claimed anything.
@@ -49,8 +49,7 @@ export const maximumThreads = 16;
 export const scratchBytesPerThread = 1024;
 const scratchByte = 4096;
 const tableByte = scratchByte + maximumThreads * scratchBytesPerThread;
-/** a, b, c, rowStart, rowEnd, count, and a done flag that the thread computing the chunk sets. */
-const chunkWords = 7;
+const chunkWords = 6;
 /** Bytes at the bottom of memory that the pool owns; matrices go above. */
 export const controlBytes = 2 * 65536;
 /** Table capacity; below 0xffff, the claim word's closed value. */
@@ -85,16 +84,15 @@ export type Kernels = Pick<MatmulExports, 'gemm' | 'gemmUnpacked'>;
 
 /**
  * The claiming loop, as source text so that the caller and the workers run the very same code.
- * `kernels` are the module's exports; `scratch` this thread's scratch tile; `id` its bit in `participated`;
- * `finished`, given by the caller only, runs after each chunk it computes.
+ * `kernels` are the module's exports; `scratch` this thread's scratch tile; `id` its bit in `participated`.
  */
-const drainSource = `function drain(control, kernels, scratch, id, finished) {
+const drainSource = `function drain(control, kernels, scratch, id) {
   for (;;) {
     const claim = Atomics.load(control, ${word.claim});
     const chunk = claim & 0xffff;
     if (chunk >= Atomics.load(control, ${word.total}) || id >= Atomics.load(control, ${word.participants})) return;
     if (Atomics.compareExchange(control, ${word.claim}, claim, claim + 1) !== claim) continue;
-    const k = control[${word.k}], n = control[${word.n}];
+    const total = Atomics.load(control, ${word.total}), k = control[${word.k}], n = control[${word.n}];
     const aStride = control[${word.aStride}], packedStride = control[${word.packedStride}], cStride = control[${word.cStride}];
     const blockColumns = control[${word.blockColumns}], unpacked = control[${word.unpacked}];
     const entry = ${tableByte / 4} + chunk * ${chunkWords};
@@ -106,11 +104,8 @@ const drainSource = `function drain(control, kernels, scratch, id, finished) {
     } catch (error) {
       Atomics.store(control, ${word.failed}, 1);
     }
-    Atomics.store(control, entry + 6, 1);
     Atomics.or(control, ${word.participated}, 1 << id);
-    Atomics.add(control, ${word.done}, 1);
-    Atomics.notify(control, ${word.done}); // each chunk: the caller may copy its result out while others run
-    if (finished) finished();
+    if (Atomics.add(control, ${word.done}, 1) + 1 === total) Atomics.notify(control, ${word.done});
   }
 }`;
 
@@ -129,10 +124,8 @@ function serve(module, memory, id) {
   }
 }`;
 
-type Drain = (control: Int32Array, kernels: Kernels, scratch: number, id: number, finished?: () => void) => void;
+type Drain = (control: Int32Array, kernels: Kernels, scratch: number, id: number) => void;
 
-/** Takes chunk i's result out of WebAssembly memory; the caller runs it as soon as the chunk is done. */
-export type CopyOut = (chunk: number) => void;
 const drain = new Function(`${drainSource}\nreturn drain;`)() as Drain;
 
 export class ThreadPool {
@@ -176,15 +169,8 @@ export class ThreadPool {
     return Atomics.load(this.control, word.participated);
   }
 
-  /**
-   * Runs the job on up to `threads` threads (the caller included) and returns when all of it is done.
-   * With `copyOut`, the caller takes each chunk's result out as soon as it is done, between chunks of
-   * its own and while it waits for the workers' last ones: only the caller can touch arrays outside
-   * WebAssembly memory, and this way that copy overlaps the workers' kernels. (Inputs are copied in
-   * before the job: a worker that spun while they arrived lost its time slice on a busy machine and
-   * then helped less often.)
-   */
-  run(job: Job, threads: number, copyOut?: CopyOut): void {
+  /** Runs the job on up to `threads` threads (the caller included) and returns when all of it is done. */
+  run(job: Job, threads: number): void {
     if (job.chunks.length > maximumChunks) throw new RangeError(`ThreadPool: ${job.chunks.length} chunks exceed the table's ${maximumChunks}`);
     const control = this.control;
     // Close claims under the new generation's tag before touching the table: a late worker still
@@ -207,7 +193,6 @@ export class ThreadPool {
       control[entry + 3] = chunk.rowStart;
       control[entry + 4] = chunk.rowEnd;
       control[entry + 5] = chunk.count;
-      control[entry + 6] = 0;
     });
     Atomics.store(control, word.total, job.chunks.length);
     Atomics.store(control, word.done, 0);
@@ -217,25 +202,11 @@ export class ThreadPool {
     Atomics.store(control, word.claim, tag); // chunk 0 of this generation: open
     Atomics.store(control, word.generation, generation);
     if (threads > 1 && this.started > 0) Atomics.notify(control, word.generation);
-    const total = job.chunks.length;
-    const copied = new Uint8Array(copyOut ? total : 0);
-    let firstUncopied = 0;
-    const copyOutDone = () => {
-      for (let index = firstUncopied; index < total; index++) {
-        if (copied[index] === 0 && Atomics.load(control, tableByte / 4 + index * chunkWords + 6) === 1) {
-          copyOut!(index);
-          copied[index] = 1;
-        }
-      }
-      while (firstUncopied < total && copied[firstUncopied] === 1) firstUncopied++;
-    };
-    drain(control, this.kernels, ThreadPool.scratch(0), 0, copyOut ? copyOutDone : undefined);
+    drain(control, this.kernels, ThreadPool.scratch(0), 0);
     const block = threadMayBlock();
-    for (let done = Atomics.load(control, word.done); done < total; done = Atomics.load(control, word.done)) {
-      if (copyOut) copyOutDone();
+    for (let done = Atomics.load(control, word.done); done < job.chunks.length; done = Atomics.load(control, word.done)) {
       if (block) Atomics.wait(control, word.done, done);
     }
-    if (copyOut) copyOutDone();
     if (Atomics.load(control, word.failed) !== 0) throw new Error('wasmMatmul: the kernel trapped on one of the threads (an address outside WebAssembly memory?)');
   }
 }
