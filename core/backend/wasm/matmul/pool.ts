@@ -3,10 +3,11 @@
  *
  * A job is a table of chunks (row bands of one or more matrices, for the packed or the unpacked
  * kernel) written into the control block at the bottom of the shared memory. The caller publishes it
- * by bumping a generation word and notifying; then every participant (the caller and each awake worker) claims chunks until none are
- * left, and the caller blocks in Atomics.wait until all are done. Claiming balances the load and lets
- * a job finish on the caller alone while workers are still starting or waking, so workers are started
- * lazily and the caller never waits for one that has not claimed anything.
+ * by bumping a generation word and notifying; then every participant (the caller and each awake
+ * worker) claims chunks until none are left, and the caller blocks in Atomics.wait until all are done.
+ * Claiming balances the load and lets a job finish on the caller alone while workers are still
+ * starting or waking, so workers are started lazily and the caller never waits for one that has not
+ * claimed anything.
  *
  * The claim word holds the job's generation (high 16 bits) and the next chunk (low 16 bits), and a
  * chunk is claimed by compare-and-swap of the whole word. A worker that wakes late, after its job
