@@ -20,7 +20,7 @@ export const unpackedSlackBytes = 16;
 
 /**
  * `gemmUnpacked(a, b, c, count, m, k, n)`: for `count` consecutive entries (A m×k, B k×n, C m×n, each
- * row-major and packed back to back from byte addresses a, b and c), C = A·B.
+ * row-major and stored back to back from byte addresses a, b and c), C = A·B.
  */
 export function gemmUnpacked(): FunctionDefinition {
   const f = new FunctionBuilder('gemmUnpacked', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
