@@ -226,6 +226,91 @@ describe('wasmMatmul', () => {
   });
 });
 
+describe('the unpacked kernel (small B, read as it lies)', () => {
+  beforeAll(async () => {
+    await wasmMatmulWarmup();
+  });
+
+  // attention's products per head (d 16) at the presets' token counts, their backward pass's
+  // transposed shapes, N not a multiple of 4 or 8, and batches that do not divide among 2 threads
+  const shapes: [m: number, k: number, n: number, batch: number][] = [
+    [50, 16, 50, 37],
+    [50, 50, 16, 37],
+    [16, 50, 50, 37],
+    [10, 16, 10, 51],
+    [17, 16, 17, 33],
+    [17, 17, 16, 33],
+    [16, 17, 17, 33],
+    [5, 16, 5, 129],
+    [5, 5, 16, 129],
+    [16, 5, 5, 129],
+    [1, 3, 1, 7],
+    [3, 1, 2, 5],
+    [6, 9, 7, 3],
+    [301, 13, 11, 1],
+  ];
+
+  it.each(shapes.map(([m, k, n, batch]) => ({ m, k, n, batch })))('[$m×$k]·[$k×$n], batch $batch, matches a float64 reference, threaded or not', ({ m, k, n, batch }) => {
+    for (const [seed, options] of [[1, { threads: 1 }], [2, { threadThresholdFlops: 0 }]] as const) {
+      const a = seeded(batch * m * k, seed + m);
+      const b = seeded(batch * k * n, seed + n);
+      const out = new Float32Array(batch * m * n + 3).fill(-7);
+      wasmMatmul(a, b, m, k, n, batch, { ...options, out, kernel: 'unpacked' });
+      expect(wasmMatmulInfo().lastCallKernel).toBe('unpacked');
+      expectClose(out.subarray(0, batch * m * n), reference(a, b, m, k, n, batch, k * n), k, a, b);
+      expect([...out.subarray(batch * m * n)]).toEqual([-7, -7, -7]);
+    }
+  });
+
+  it('gives the same bits as the packed kernel: both sum over k in ascending order', () => {
+    for (const [m, k, n, batch] of [[50, 16, 50, 9], [17, 17, 16, 5], [16, 5, 5, 3], [37, 64, 23, 2]]) {
+      const a = seeded(batch * m * k, 15);
+      const b = seeded(batch * k * n, 16);
+      const packed = wasmMatmul(a, b, m, k, n, batch, { kernel: 'packed', threads: 1 });
+      expect(wasmMatmul(a, b, m, k, n, batch, { kernel: 'unpacked', threadThresholdFlops: 0 })).toEqual(packed);
+    }
+  });
+
+  it('runs for small B by default and leaves a large B to the packed kernel', () => {
+    wasmMatmul(seeded(64 * 50 * 16, 1), seeded(64 * 16 * 50, 2), 50, 16, 50, 64);
+    expect(wasmMatmulInfo().lastCallKernel).toBe('unpacked');
+    wasmMatmul(seeded(100 * 256, 1), seeded(256 * 64, 2), 100, 256, 64);
+    expect(wasmMatmulInfo().lastCallKernel).toBe('packed');
+  });
+
+  it('reads B matrices bBatchStride elements apart, and folds a shared B into the rows', () => {
+    const [m, k, n, batch, stride] = [7, 16, 9, 11, 200];
+    const a = seeded(batch * m * k, 17);
+    const strided = seeded((batch - 1) * stride + k * n, 18);
+    for (const options of [{ threads: 1 }, { threadThresholdFlops: 0 }]) {
+      const product = wasmMatmul(a, strided, m, k, n, batch, { ...options, bBatchStride: stride, kernel: 'unpacked' });
+      expectClose(product, reference(a, strided, m, k, n, batch, stride), k, a, strided);
+      const shared = wasmMatmul(a, strided, m, k, n, batch, { ...options, bBatchStride: 0, kernel: 'unpacked' });
+      expectClose(shared, reference(a, strided, m, k, n, batch, 0), k, a, strided);
+    }
+  });
+
+  it('reads nothing past its 16 bytes of slack after the last B, and writes nothing outside C', () => {
+    const pages = 2;
+    const memory = new webAssembly!.Memory({ initial: pages, maximum: pages });
+    const module = new webAssembly!.Module(generateMatmulModule({ shape: { rows: 4, columns: 8, unroll: 1 }, shared: false, initialPages: 1, maximumPages: pages }));
+    const kernel = new webAssembly!.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
+    for (const [m, k, n, batch] of [[5, 3, 5, 2], [9, 4, 13, 3], [4, 7, 1, 1], [6, 2, 8, 2]]) {
+      const a = seeded(batch * m * k, 19);
+      const b = seeded(batch * k * n, 20);
+      const heap = new Float32Array(memory.buffer).fill(NaN);
+      // B ends 16 bytes before memory does: a load any further would trap
+      const bAt = pages * 65536 - 16 - b.length * 4;
+      const [aAt, cAt] = [1024, 32768];
+      heap.set(a, aAt / 4);
+      heap.set(b, bAt / 4);
+      kernel.gemmUnpacked(aAt, bAt, cAt, batch, m, k, n);
+      expectClose(heap.slice(cAt / 4, cAt / 4 + batch * m * n), reference(a, b, m, k, n, batch, k * n), k, a, b);
+      expect(Number.isNaN(heap[cAt / 4 - 1]) && Number.isNaN(heap[cAt / 4 + batch * m * n])).toBe(true);
+    }
+  });
+});
+
 describe('wasmMatmul with NaN and Inf', () => {
   it('propagates a NaN in A to its row of C only', () => {
     const [m, k, n] = [5, 6, 9];

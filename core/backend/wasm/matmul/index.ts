@@ -8,13 +8,15 @@
  *   wasmMatmul(a, b, m, k, n, batch, { out });           // batch products, written into `out`
  *   wasmMatmul(a, w, m, k, n, batch, { bBatchStride: 0 }); // one B shared by the whole batch
  *
- * Inputs are copied into WebAssembly memory (B packed into column panels on the way), the product is
- * copied out; both copies are part of every call's cost.
+ * Inputs are copied into WebAssembly memory, the product is copied out; both copies are part of every
+ * call's cost. A large B is packed into column panels on the way (kernel.ts); a small one, such as each
+ * head's in attention, is read as it lies, and a task takes many batch entries (unpacked-kernel.ts).
  */
 import { outputBuffer } from '../../../buffer-pool.js';
 import { processorCount } from '../../../platform/node-builtin.js';
-import { defaultKernelShape, generateMatmulModule, packedBytes, scratchTileBytes, type MatmulExports } from './kernel.js';
-import { ThreadPool, controlBytes, maximumChunks, maximumThreads, scratchBytesPerThread, type Chunk } from './pool.js';
+import { defaultKernelShape, generateMatmulModule, scratchTileBytes, type MatmulExports } from './kernel.js';
+import { blockColumns, layout, planJob } from './plan.js';
+import { ThreadPool, controlBytes, maximumThreads, scratchBytesPerThread } from './pool.js';
 import { FunctionBuilder, emitModule } from '../emitter.js';
 import { growHeap, maximumPages, pageBytes, webAssembly, type WasmApi, type WasmMemory } from '../webassembly-api.js';
 import { workerHost } from './worker-host.js';
@@ -30,6 +32,8 @@ export interface WasmMatmulOptions {
   readonly threadThresholdFlops?: number;
   /** WebAssembly memory one call may use; larger products are split by batch, then by rows. Default 1 GiB. */
   readonly workspaceLimitBytes?: number;
+  /** Which kernel runs (for tests and benchmarks): over packed B panels, or over B as it lies. Default: by the size of B. */
+  readonly kernel?: 'packed' | 'unpacked';
 }
 
 export interface WasmMatmulInfo {
@@ -49,6 +53,8 @@ export interface WasmMatmulInfo {
   readonly lastCallOnWorkers: boolean;
   /** Milliseconds the last call spent in each phase (split calls add up their parts). */
   readonly lastCallPhases: Readonly<WasmMatmulPhases>;
+  /** The kernel of the last call (the last part's, for a split call). */
+  readonly lastCallKernel: 'packed' | 'unpacked' | 'none';
   readonly kernel: { readonly rows: number; readonly columns: number; readonly unroll: number };
   readonly memoryBytes: number;
   readonly threadThresholdFlops: number;
@@ -71,6 +77,7 @@ export interface WasmMatmulPhases {
 const lastCallPhases: WasmMatmulPhases = { copyIn: 0, pack: 0, compute: 0, copyOut: 0 };
 let lastCallThreads = 0;
 let lastCallOnWorkers = false;
+let lastCallKernel: WasmMatmulInfo['lastCallKernel'] = 'none';
 
 interface Runtime {
   readonly memory: WasmMemory;
@@ -116,7 +123,7 @@ function getRuntime(): Runtime {
   const exports = new api.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
   const host = workerHost();
   const threads = shared && host ? Math.max(1, Math.min(processorCount(), maximumThreads)) : 1;
-  const pool = threads > 1 && host ? new ThreadPool(module, memory, exports.gemm, threads, host) : undefined;
+  const pool = threads > 1 && host ? new ThreadPool(module, memory, exports, threads, host) : undefined;
   const threading = pool && host ? host.name : singleThreadReason(shared, host !== undefined, threads);
   if (!pool && !shared) console.info(`tapegrad: wasmMatmul runs on one thread: ${threading}`); // said once: the runtime is made once
   runtime = { memory, exports, pool, threading, heap: new Float32Array(memory.buffer) };
@@ -133,63 +140,6 @@ function singleThreadReason(shared: boolean, hasHost: boolean, threads: number):
 function heapOf(run: Runtime, bytes: number): Float32Array {
   run.heap = growHeap(run.memory, run.heap, bytes);
   return run.heap;
-}
-
-const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
-
-/** Packed B panels that one pass over a band of rows reuses: about half of a typical 1 MiB L2. */
-const panelBlockBytes = 512 * 1024;
-function blockColumns(k: number): number {
-  return Math.max(1, Math.floor(panelBlockBytes / (k * shape.columns * 4))) * shape.columns;
-}
-
-/** Byte addresses of one call's operands in WebAssembly memory. */
-interface Layout {
-  readonly a: number;
-  /** Staging area for one raw B, with slack for packB's over-read. */
-  readonly stage: number;
-  readonly packed: number;
-  readonly packedStride: number;
-  readonly c: number;
-  readonly end: number;
-}
-
-function layout(m: number, k: number, n: number, batch: number, bMatrices: number): Layout {
-  const a = controlBytes;
-  const stage = a + align(batch * m * k * 4);
-  const packed = stage + align(k * n * 4 + shape.columns * 4);
-  const packedStride = align(packedBytes(shape, k, n));
-  const c = packed + bMatrices * packedStride;
-  return { a, stage, packed, packedStride, c, end: c + align(batch * m * n * 4) };
-}
-
-/** Work per chunk: small enough that a worker waking late still finds chunks, large against a claim. */
-const chunkFlops = 2_000_000;
-
-/** Splits the work into chunks of whole matrices when the batch is large, else of row bands. */
-function planChunks(place: Layout, m: number, k: number, n: number, batch: number, threads: number): Chunk[] {
-  const wanted = Math.min(Math.max(Math.ceil((2 * batch * m * k * n) / chunkFlops), 4 * threads), maximumChunks >> 1);
-  const chunks: Chunk[] = [];
-  const matrix = (index: number) => ({
-    a: place.a + index * m * k * 4,
-    packed: place.packed + index * place.packedStride,
-    c: place.c + index * m * n * 4,
-  });
-  if (batch >= wanted) {
-    const perChunk = Math.ceil(batch / wanted);
-    for (let first = 0; first < batch; first += perChunk) {
-      chunks.push({ ...matrix(first), rowStart: 0, rowEnd: m, count: Math.min(perChunk, batch - first) });
-    }
-    return chunks;
-  }
-  const tiles = Math.ceil(m / shape.rows);
-  const rowsPerChunk = Math.ceil(tiles / Math.ceil(wanted / batch)) * shape.rows;
-  for (let index = 0; index < batch; index++) {
-    for (let rowStart = 0; rowStart < m; rowStart += rowsPerChunk) {
-      chunks.push({ ...matrix(index), rowStart, rowEnd: Math.min(m, rowStart + rowsPerChunk), count: 1 });
-    }
-  }
-  return chunks;
 }
 
 function bitCount(mask: number): number {
@@ -232,9 +182,13 @@ export function wasmMatmul(a: Float32Array, b: Float32Array, m: number, k: numbe
   return multiply(a, b, m, k, n, batch, bStride, out, options);
 }
 
+/** B at most this large is read as it lies (`gemmUnpacked`): it stays in L1, so packing it buys nothing. */
+const unpackedBBytes = 32 * 1024;
+
 function multiply(a: Float32Array, b: Float32Array, m: number, k: number, n: number, batch: number, bStride: number, out: Float32Array, options: WasmMatmulOptions): Float32Array {
   const limit = Math.min(options.workspaceLimitBytes ?? Infinity, maximumPages * pageBytes);
-  const place = layout(m, k, n, batch, batch);
+  const kernel = options.kernel ?? (k * n * 4 <= unpackedBBytes ? 'unpacked' : 'packed');
+  const place = layout(kernel, shape, m, k, n, batch);
   if (place.end > limit) {
     if (batch > 1) {
       const half = batch >> 1;
@@ -258,28 +212,31 @@ function multiply(a: Float32Array, b: Float32Array, m: number, k: number, n: num
   };
   const heap = heapOf(run, place.end);
   heap.set(a.subarray(0, batch * m * k), place.a / 4);
+  if (kernel === 'unpacked' && bStride === k * n) heap.set(b.subarray(0, batch * k * n), place.b / 4);
+  else if (kernel === 'unpacked') for (let index = 0; index < batch; index++) heap.set(b.subarray(index * bStride, index * bStride + k * n), place.b / 4 + index * k * n);
   lap('copyIn');
-  for (let index = 0; index < batch; index++) {
-    heap.set(b.subarray(index * bStride, index * bStride + k * n), place.stage / 4);
+  for (let index = 0; kernel === 'packed' && index < batch; index++) {
+    heap.set(b.subarray(index * bStride, index * bStride + k * n), place.b / 4);
     lap('copyIn');
-    run.exports.packB(place.stage, place.packed + index * place.packedStride, k, n);
+    run.exports.packB(place.b, place.packed + index * place.packedStride, k, n);
     lap('pack');
   }
   const flops = 2 * batch * m * k * n;
   const threads = Math.min(options.threads ?? Infinity, run.pool?.threads ?? 1);
+  lastCallKernel = kernel;
   if (run.pool && threads > 1 && flops >= (options.threadThresholdFlops ?? defaultThreadThresholdFlops)) {
     run.pool.start();
-    const job = { k, n, aStride: m * k * 4, packedStride: place.packedStride, cStride: m * n * 4, blockColumns: blockColumns(k) };
-    run.pool.run({ ...job, chunks: planChunks(place, m, k, n, batch, threads) }, threads);
+    run.pool.run(planJob(place, shape, m, k, n, batch, threads), threads);
     const participants = run.pool.lastParticipants();
     lastCallThreads = bitCount(participants);
     lastCallOnWorkers = (participants & ~1) !== 0;
   } else {
     lastCallThreads = 1;
     lastCallOnWorkers = false;
+    if (kernel === 'unpacked') run.exports.gemmUnpacked(place.a, place.b, place.c, batch, m, k, n);
     const scratch = ThreadPool.scratch(0);
-    for (let index = 0; index < batch; index++) {
-      run.exports.gemm(place.a + index * m * k * 4, place.packed + index * place.packedStride, place.c + index * m * n * 4, 0, m, k, n, blockColumns(k), scratch);
+    for (let index = 0; kernel === 'packed' && index < batch; index++) {
+      run.exports.gemm(place.a + index * m * k * 4, place.packed + index * place.packedStride, place.c + index * m * n * 4, 0, m, k, n, blockColumns(shape, k), scratch);
     }
   }
   lap('compute');
@@ -301,6 +258,7 @@ export function wasmMatmulInfo(): WasmMatmulInfo {
     lastCallThreads,
     lastCallOnWorkers,
     lastCallPhases: { ...lastCallPhases },
+    lastCallKernel,
     kernel: { ...shape },
     memoryBytes: run?.memory.buffer.byteLength ?? 0,
     threadThresholdFlops: defaultThreadThresholdFlops,

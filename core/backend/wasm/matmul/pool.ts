@@ -1,12 +1,13 @@
 /**
  * Worker threads over one shared WebAssembly.Memory, driven synchronously from the calling thread.
  *
- * A job is a table of chunks (row bands of one or more matrices) written into the control block at
- * the bottom of the shared memory. The caller publishes it by bumping a generation word and
- * notifying; then every participant (the caller and each awake worker) claims chunks until none are
- * left, and the caller blocks in Atomics.wait until all are done. Claiming balances the load and lets
- * a job finish on the caller alone while workers are still starting or waking, so workers are started
- * lazily and the caller never waits for one that has not claimed anything.
+ * A job is a table of chunks (row bands of one or more matrices, for the packed or the unpacked
+ * kernel) written into the control block at the bottom of the shared memory. The caller publishes it
+ * by bumping a generation word and notifying; then every participant (the caller and each awake
+ * worker) claims chunks until none are left, and the caller blocks in Atomics.wait until all are done.
+ * Claiming balances the load and lets a job finish on the caller alone while workers are still
+ * starting or waking, so workers are started lazily and the caller never waits for one that has not
+ * claimed anything.
  *
  * The claim word holds the job's generation (high 16 bits) and the next chunk (low 16 bits), and a
  * chunk is claimed by compare-and-swap of the whole word. A worker that wakes late, after its job
@@ -20,6 +21,7 @@
  * the wait is at most one chunk's work, and a worker that has not started yet never holds it up.
  */
 import type { WasmMemory, WasmModule } from '../webassembly-api.js';
+import type { MatmulExports } from './kernel.js';
 import { type WorkerHost, threadMayBlock } from './worker-host.js';
 
 /** Int32 word indices in the control block. */
@@ -35,6 +37,8 @@ const word = {
   packedStride: 8,
   cStride: 9,
   blockColumns: 10,
+  /** 1: chunks go to `gemmUnpacked` (row-major B, one call per chunk); 0: to `gemm` over packed B. */
+  unpacked: 11,
   failed: 12,
   /** Bit `id` is set by each thread that computed at least one chunk of the last job. */
   participated: 13,
@@ -55,7 +59,8 @@ export const maximumChunks = Math.floor((controlBytes - tableByte) / 4 / chunkWo
 /** One band of rows (rowStart … rowEnd − 1) of `count` consecutive matrices, by byte address. */
 export interface Chunk {
   readonly a: number;
-  readonly packed: number;
+  /** The first B: packed panels for `gemm`, row-major for `gemmUnpacked`. */
+  readonly b: number;
   readonly c: number;
   readonly rowStart: number;
   readonly rowEnd: number;
@@ -71,16 +76,18 @@ export interface Job {
   readonly cStride: number;
   /** Columns per block of packed panels (see the kernel's `gemm`). */
   readonly blockColumns: number;
+  /** Run the chunks with `gemmUnpacked` (A, B and C of a chunk's matrices back to back; the strides unused). */
+  readonly unpacked: boolean;
   readonly chunks: readonly Chunk[];
 }
 
-export type Gemm = (a: number, packed: number, c: number, rowStart: number, rowEnd: number, k: number, n: number, blockColumns: number, scratch: number) => void;
+export type Kernels = Pick<MatmulExports, 'gemm' | 'gemmUnpacked'>;
 
 /**
  * The claiming loop, as source text so that the caller and the workers run the very same code.
- * `gemm` is the kernel export; `scratch` this thread's scratch tile; `id` its bit in `participated`.
+ * `kernels` are the module's exports; `scratch` this thread's scratch tile; `id` its bit in `participated`.
  */
-const drainSource = `function drain(control, gemm, scratch, id) {
+const drainSource = `function drain(control, kernels, scratch, id) {
   for (;;) {
     const claim = Atomics.load(control, ${word.claim});
     const chunk = claim & 0xffff;
@@ -88,12 +95,13 @@ const drainSource = `function drain(control, gemm, scratch, id) {
     if (Atomics.compareExchange(control, ${word.claim}, claim, claim + 1) !== claim) continue;
     const total = Atomics.load(control, ${word.total}), k = control[${word.k}], n = control[${word.n}];
     const aStride = control[${word.aStride}], packedStride = control[${word.packedStride}], cStride = control[${word.cStride}];
-    const blockColumns = control[${word.blockColumns}];
+    const blockColumns = control[${word.blockColumns}], unpacked = control[${word.unpacked}];
     const entry = ${tableByte / 4} + chunk * ${chunkWords};
     let a = control[entry], packed = control[entry + 1], c = control[entry + 2];
     const rowStart = control[entry + 3], rowEnd = control[entry + 4], count = control[entry + 5];
     try {
-      for (let i = 0; i < count; i++, a += aStride, packed += packedStride, c += cStride) gemm(a, packed, c, rowStart, rowEnd, k, n, blockColumns, scratch);
+      if (unpacked === 1) kernels.gemmUnpacked(a, packed, c, count, rowEnd - rowStart, k, n);
+      else for (let i = 0; i < count; i++, a += aStride, packed += packedStride, c += cStride) kernels.gemm(a, packed, c, rowStart, rowEnd, k, n, blockColumns, scratch);
     } catch (error) {
       Atomics.store(control, ${word.failed}, 1);
     }
@@ -107,17 +115,18 @@ const workerSource = `${drainSource}
 function serve(module, memory, id) {
   const control = new Int32Array(memory.buffer, 0, ${controlBytes / 4});
   const scratch = ${scratchByte} + id * ${scratchBytesPerThread};
-  const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm; // if this throws, the worker never marks itself ready
+  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports; // if this throws, the worker never marks itself ready
   let seen = Atomics.load(control, ${word.generation});
   Atomics.store(control, ${word.ready} + id, 1);
   for (;;) {
     Atomics.wait(control, ${word.generation}, seen);
     seen = Atomics.load(control, ${word.generation});
-    drain(control, gemm, scratch, id);
+    drain(control, kernels, scratch, id);
   }
 }`;
 
-type Drain = (control: Int32Array, gemm: Gemm, scratch: number, id: number) => void;
+type Drain = (control: Int32Array, kernels: Kernels, scratch: number, id: number) => void;
+
 const drain = new Function(`${drainSource}\nreturn drain;`)() as Drain;
 
 export class ThreadPool {
@@ -128,7 +137,7 @@ export class ThreadPool {
   constructor(
     private readonly module: WasmModule,
     private readonly memory: WasmMemory,
-    private readonly gemm: Gemm,
+    private readonly kernels: Kernels,
     readonly threads: number,
     private readonly host: WorkerHost,
   ) {
@@ -176,10 +185,11 @@ export class ThreadPool {
     control[word.packedStride] = job.packedStride;
     control[word.cStride] = job.cStride;
     control[word.blockColumns] = job.blockColumns;
+    control[word.unpacked] = job.unpacked ? 1 : 0;
     job.chunks.forEach((chunk, index) => {
       const entry = tableByte / 4 + index * chunkWords;
       control[entry] = chunk.a;
-      control[entry + 1] = chunk.packed;
+      control[entry + 1] = chunk.b;
       control[entry + 2] = chunk.c;
       control[entry + 3] = chunk.rowStart;
       control[entry + 4] = chunk.rowEnd;
@@ -193,7 +203,7 @@ export class ThreadPool {
     Atomics.store(control, word.claim, tag); // chunk 0 of this generation: open
     Atomics.store(control, word.generation, generation);
     if (threads > 1 && this.started > 0) Atomics.notify(control, word.generation);
-    drain(control, this.gemm, ThreadPool.scratch(0), 0);
+    drain(control, this.kernels, ThreadPool.scratch(0), 0);
     const block = threadMayBlock();
     for (let done = Atomics.load(control, word.done); done < job.chunks.length; done = Atomics.load(control, word.done)) {
       if (block) Atomics.wait(control, word.done, done);
