@@ -62,7 +62,7 @@ export { profileOps, formatOpProfile, type OpProfileEntry } from './profile.js';
 export { type PyTree, type TreeDef, type MapLeaves, type TreeMapped, treeFlatten, treeUnflatten, treeLeaves, treeMap, flattenNamed, unflattenNamed } from './pytree.js';
 
 // backends
-export { setBackend, backendInfo, withBackend, availableGpuModes, webgpuSupport, swiftShaderManifest, type BackendChoice, type BackendInfo } from './backend/index.js';
+export { setBackend, backendInfo, withBackend, availableGpuModes, webgpuSupport, startWebgpuDevice, swiftShaderManifest, type BackendChoice, type BackendInfo } from './backend/index.js';
 
 // explicit PRNG keys and checkpoints
 export { random, type Key } from './random.js';
