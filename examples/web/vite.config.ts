@@ -41,6 +41,8 @@ export default defineConfig({
   plugins: [mnistDigits()],
   server: { headers: crossOriginIsolation, host: '127.0.0.1' },
   preview: { headers: crossOriginIsolation, host: '127.0.0.1' },
+  // the page trains in a module worker, which starts the WebGPU device worker and the matmul's workers
+  worker: { format: 'es' },
   build: {
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,

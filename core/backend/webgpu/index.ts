@@ -4,6 +4,7 @@ import type { KernelCall, KernelRun } from '../../kernel.js';
 import type { OpName } from '../../ops/names.js';
 import { wasmStridedCopy } from '../wasm/elementwise/index.js';
 import type { Backend, BackendInfo } from '../backend.js';
+import { isNode } from '../../platform/node-builtin.js';
 import { ReferenceBackend } from '../reference.js';
 import { type AdapterInfo, type DeviceThread, openDeviceThread } from './device.js';
 import { wgslKernels } from './wgsl-kernels.js';
@@ -102,7 +103,7 @@ export class WebgpuBackend implements Backend {
 
 /** What to try when no adapter answers: SwiftShader, when it is installed but not pointed at. */
 function setupHint(): string {
-  if (globalThis.process?.env === undefined) return ''; // a browser: its adapter comes with the browser
+  if (!isNode) return ''; // a browser: its adapter comes with the browser
   const fs = globalThis.process?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
   if (process.env.VK_ICD_FILENAMES === undefined && fs?.existsSync(swiftShaderManifest)) {
     return `; SwiftShader is installed: set VK_ICD_FILENAMES=${swiftShaderManifest} to run WebGPU on the CPU`;
