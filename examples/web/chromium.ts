@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
 
 export const chromiumPath = '/usr/bin/chromium';
 export const chromiumFlags = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -27,4 +27,15 @@ export async function launchChromium(options: { webgpu?: boolean } = {}): Promis
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Draws a vertical stroke (a "1") down the middle of the page's digit pad, as a user's mouse would. */
+export async function drawOne(page: Page): Promise<void> {
+  const pad = (await page.locator('#sketch').boundingBox())!;
+  const [x, top, bottom] = [pad.x + 0.5 * pad.width, pad.y + 0.15 * pad.height, pad.y + 0.85 * pad.height];
+  await page.mouse.move(x, top);
+  await page.mouse.down();
+  for (let t = 0; t <= 1; t += 0.1) await page.mouse.move(x, top + t * (bottom - top));
+  await page.mouse.up();
+  await page.locator('#neighbours canvas').nth(4).waitFor();
 }

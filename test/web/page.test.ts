@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { decodeSafetensors } from '../../core/index.js';
-import { chromiumPath, crossOriginIsolation, launchChromium } from '../../examples/web/chromium.js';
+import { chromiumPath, crossOriginIsolation, drawOne, launchChromium } from '../../examples/web/chromium.js';
 import { type StaticServer, serveDirectory } from '../../examples/web/static-server.js';
 
 const repository = fileURLToPath(new URL('../../', import.meta.url));
@@ -184,13 +184,7 @@ describe.skipIf(missing !== undefined)('the page in chromium', () => {
     expect(evaluation.step).toBe(30);
     expect((await hooks(page).call((h) => h.checkpoint())).base64).toBe(base64);
     // a digit drawn on the pad gets its attention map and five nearest training digits
-    const pad = (await page.locator('#sketch').boundingBox())!;
-    const stroke = [[0.5, 0.15], [0.5, 0.85]].map(([x, y]) => [pad.x + x * pad.width, pad.y + y * pad.height]);
-    await page.mouse.move(stroke[0][0], stroke[0][1]);
-    await page.mouse.down();
-    for (let t = 0; t <= 1; t += 0.1) await page.mouse.move(stroke[0][0], stroke[0][1] + t * (stroke[1][1] - stroke[0][1]));
-    await page.mouse.up();
-    await page.locator('#neighbours canvas').nth(4).waitFor();
+    await drawOne(page);
     expect(await page.textContent('#neighbours')).toMatch(/nearest training digits: \d, \d, \d, \d, \d$/);
     mkdirSync(screenshots, { recursive: true });
     await page.screenshot({ path: join(screenshots, 'page.png'), fullPage: true });
