@@ -61,7 +61,7 @@ class NodeTransport implements Transport {
   }
 }
 
-type WebWorker = { postMessage(message: unknown): void; terminate(): void };
+type WebWorker = { postMessage(message: unknown): void; terminate(): void; addEventListener(type: 'error', listener: (event: { message?: string }) => void): void };
 type WebGlobals = { Worker: new (url: URL, options: { type: 'module' }) => WebWorker };
 type AsyncWait = (array: Int32Array, index: number, value: number, timeout: number) => { async: boolean; value: Promise<string> | string };
 
@@ -73,10 +73,13 @@ class WebWorkerTransport implements Transport {
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
   private readonly data = new (SharedArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => SharedArrayBuffer)(1 << 20, { maxByteLength: maximumReplyBytes });
   private readonly worker: WebWorker;
+  private readonly loadFailure: Promise<Reply>;
 
   constructor() {
     const { Worker } = globalThis as unknown as WebGlobals;
     this.worker = new Worker(new URL('./device-thread.js', import.meta.url), { type: 'module' });
+    // a device worker whose script fails to load never answers: say so instead of waiting out the timeout
+    this.loadFailure = new Promise((resolve) => this.worker.addEventListener('error', (event) => resolve({ ok: false, error: `the WebGPU device worker failed: ${event.message ?? 'its script did not load'}` })));
     this.worker.postMessage({ kind: 'connect', control: this.control, data: this.data });
   }
 
@@ -92,7 +95,9 @@ class WebWorkerTransport implements Transport {
     Atomics.store(this.control, 0, 0);
     this.worker.postMessage(message);
     const waited = (Atomics as unknown as { waitAsync: AsyncWait }).waitAsync(this.control, 0, 0, timeoutMs);
-    if ((await waited.value) === 'timed-out') return undefined;
+    const outcome = await Promise.race([Promise.resolve(waited.value), this.loadFailure]);
+    if (typeof outcome !== 'string') return outcome;
+    if (outcome === 'timed-out') return undefined;
     return readReply(this.control, this.data) as Reply;
   }
 
