@@ -2,16 +2,20 @@
  * Steps per second of a DINO preset trained in the page (examples/web) per backend the page has,
  * in Debian's chromium without a GPU, beside Node's for the same session code.
  *
- *   npx tsx bench/web-page.ts [preset=tiny] [steps=20] [page backends, comma-separated; default all four]
+ *   npx tsx bench/web-page.ts [preset=tiny] [steps=20] [page backends, comma-separated: webasm, webgl2, cpu, webgpu; default all]
  *
  * Builds the page (examples/web/dist/), serves it on 127.0.0.1 with and without cross-origin
  * isolation, and times `steps` steps after ten untimed warm-up steps of a fresh
- * session per backend; then the same in this Node process. Not a test: numbers depend on the machine.
+ * session per backend, in the page's training worker (webgpu in a browser launched with the WebGPU
+ * flags, on SwiftShader); then the same in this Node process, on webasm and, when webgpu is asked
+ * for, on webgpu (SwiftShader through VK_ICD_FILENAMES where no driver is named). Not a test:
+ * numbers depend on the machine.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { backendInfo, setBackend } from '../core/index.js';
+import { existsSync } from 'node:fs';
+import { type BackendChoice, backendInfo, setBackend, swiftShaderManifest } from '../core/index.js';
 import { wasmMatmulInfo } from '../core/backend/wasm/matmul/index.js';
 import type { PresetName } from '../examples/dino/presets.js';
 import { loadMnist } from '../examples/support/mnist.js';
@@ -30,11 +34,12 @@ await build({ configFile: join(repository, 'examples/web/vite.config.ts'), logLe
 const isolated = await serveDirectory(join(repository, 'examples/web/dist'), crossOriginIsolation);
 const plain = await serveDirectory(join(repository, 'examples/web/dist'), {});
 const browser = await launchChromium();
+const gpuBrowser = chosen === undefined || chosen.includes('webgpu') ? await launchChromium({ webgpu: true }) : undefined;
 const rows: { where: string; backend: string; stepsPerSecond: number }[] = [];
 try {
-  const runs = [[isolated, 'webasm', 'page, isolated'], [plain, 'webasm', 'page, not isolated'], [isolated, 'webgl2', 'page'], [isolated, 'cpu', 'page']] as const;
+  const runs = [[isolated, 'webasm', 'page, isolated'], [plain, 'webasm', 'page, not isolated'], [isolated, 'webgl2', 'page'], [isolated, 'cpu', 'page'], [isolated, 'webgpu', 'page, WebGPU flags']] as const;
   for (const [server, backend, where] of runs.filter(([, backend]) => chosen === undefined || chosen.includes(backend))) {
-    const page = await browser.context.newPage();
+    const page = await (backend === 'webgpu' ? gpuBrowser! : browser).context.newPage();
     await page.goto(`${server.url}?preset=${preset}&backend=${backend}&autostart=0`);
     await page.waitForFunction(() => (globalThis as any).tapegradPage !== undefined);
     await page.evaluate(() => (globalThis as any).tapegradPage.ready);
@@ -45,18 +50,23 @@ try {
   }
 } finally {
   await browser.close();
+  await gpuBrowser?.close();
   await isolated.close();
   await plain.close();
 }
 
-setBackend('webasm');
-const session = new DinoSession(loadMnist(), { preset, steps: steps + warmup, trainLimit: 500, knnTrain: 100, testLimit: 50 }, 'node');
-for (let i = 0; i < warmup; i++) session.step();
-const started = performance.now();
-for (let i = 0; i < steps; i++) session.step();
-const info = backendInfo();
-rows.push({ where: 'Node', backend: `${info.name}/${info.mode}; WebAssembly matmul: ${wasmMatmulInfo().threads} threads (${wasmMatmulInfo().threading})`, stepsPerSecond: steps / ((performance.now() - started) / 1000) });
-console.log(rows.at(-1));
+if (process.env.VK_ICD_FILENAMES === undefined && existsSync(swiftShaderManifest)) process.env.VK_ICD_FILENAMES = swiftShaderManifest;
+for (const backend of ['webasm', ...(chosen === undefined || chosen.includes('webgpu') ? ['webgpu'] : [])] as BackendChoice[]) {
+  setBackend(backend);
+  const session = new DinoSession(loadMnist(), { preset, steps: steps + warmup, trainLimit: 500, knnTrain: 100, testLimit: 50 }, 'node');
+  for (let i = 0; i < warmup; i++) session.step();
+  const started = performance.now();
+  for (let i = 0; i < steps; i++) session.step();
+  const info = backendInfo();
+  const detail = info.adapter ? ` (${info.adapter})` : `; WebAssembly matmul: ${wasmMatmulInfo().threads} threads (${wasmMatmulInfo().threading})`;
+  rows.push({ where: 'Node', backend: `${info.name}/${info.mode}${detail}`, stepsPerSecond: steps / ((performance.now() - started) / 1000) });
+  console.log(rows.at(-1));
+}
 console.log(`\n${preset}, ${steps} timed steps each:`);
 for (const row of rows) console.log(`${row.stepsPerSecond.toFixed(2).padStart(8)} steps/s  ${row.where}: ${row.backend}`);
 process.exit(0);

@@ -65,7 +65,7 @@ export {
 } from './pytree.js';
 
 // backends
-export { setBackend, backendInfo, withBackend, availableGpuModes, webgpuSupport, swiftShaderManifest, type BackendChoice, type BackendInfo } from './backend/index.js';
+export { setBackend, backendInfo, withBackend, availableGpuModes, webgpuSupport, startWebgpuDevice, swiftShaderManifest, type BackendChoice, type BackendInfo } from './backend/index.js';
 
 // explicit PRNG keys and checkpoints
 export { random, type Key } from './random.js';

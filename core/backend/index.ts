@@ -5,6 +5,7 @@ import { ReferenceBackend } from './reference.js';
 import { WebgpuBackend } from './webgpu/index.js';
 
 export { swiftShaderManifest } from './webgpu/index.js';
+export { startWebgpuDevice } from './webgpu/device.js';
 
 export type { Backend, BackendInfo } from './backend.js';
 

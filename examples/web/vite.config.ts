@@ -41,6 +41,11 @@ export default defineConfig({
   plugins: [mnistDigits()],
   server: { headers: crossOriginIsolation, host: '127.0.0.1' },
   preview: { headers: crossOriginIsolation, host: '127.0.0.1' },
+  // the page trains in a module worker, which starts the WebGPU device worker and the matmul's workers
+  worker: { format: 'es' },
+  // the page imports the library only in its worker, which Vite's first scan does not follow: named
+  // here, the dependencies are prebundled up front instead of on first use (which reloads the page)
+  optimizeDeps: { include: ['gpu.js', 'ndarray'] },
   build: {
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,

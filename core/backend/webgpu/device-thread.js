@@ -1,18 +1,11 @@
 // The WebGPU device thread (plain JavaScript: it is loaded as a worker, with no TypeScript loader).
-// It owns the Dawn device and gpu.js's webgpu kernels, whose runs return promises; the main thread
-// blocks on a shared flag (Atomics.wait) until each reply is posted, which keeps tapegrad's eager
-// API synchronous. See device.ts for the protocol and the reasons.
-import { parentPort, workerData } from 'node:worker_threads';
+// It owns the WebGPU device and gpu.js's webgpu kernels, whose runs return promises; the caller
+// blocks on a shared flag (Atomics.wait) until each reply is in place, which keeps tapegrad's eager
+// API synchronous. See device.ts for the protocol and the reasons, device-channel.js for each host.
+import { deviceChannel } from './device-channel.js';
 
-const { flag, replies } = workerData;
-const signal = new Int32Array(flag);
-
-/** Posts the reply first, then wakes the main thread, which reads it with receiveMessageOnPort. */
-function reply(message, transfer = []) {
-  replies.postMessage(message, transfer);
-  Atomics.store(signal, 0, 1);
-  Atomics.notify(signal, 0);
-}
+const channel = await deviceChannel();
+const reply = channel.reply;
 
 let gpu = null;
 let WebGPUContext = null;
@@ -22,7 +15,9 @@ const helpers = new Set();
 async function start() {
   // Node has no navigator.gpu: the `webgpu` package (Dawn) provides one, set before gpu.js loads
   if (typeof navigator === 'undefined' || !navigator.gpu) {
-    const { create, globals } = await import('webgpu');
+    if (!globalThis.process?.versions?.node) throw new Error('this browser has no navigator.gpu (WebGPU)');
+    const dawn = 'webgpu'; // named at run time: a browser bundle must not hold Node's Dawn
+    const { create, globals } = await import(/* @vite-ignore */ dawn);
     Object.assign(globalThis, globals);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
   }
@@ -104,10 +99,9 @@ function forget(ids) {
 }
 
 // the main thread is blocked waiting: any failure must become a reply, or it waits until it times out
-process.on('uncaughtException', (error) => reply({ ok: false, error: `device thread: ${error?.message ?? error}` }));
-process.on('unhandledRejection', (error) => reply({ ok: false, error: `device thread: ${error?.message ?? error}` }));
+channel.onFailure((error) => reply({ ok: false, error: `device thread: ${error?.message ?? error}` }));
 
-parentPort.on('message', async (message) => {
+channel.onRequest(async (message) => {
   try {
     if (message.kind === 'start') reply({ ok: true, value: await start() });
     else if (message.kind === 'run') {

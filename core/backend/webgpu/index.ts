@@ -4,8 +4,9 @@ import type { KernelCall, KernelRun } from '../../kernel.js';
 import type { OpName } from '../../ops/names.js';
 import { wasmStridedCopy } from '../wasm/elementwise/index.js';
 import type { Backend, BackendInfo } from '../backend.js';
+import { isNode } from '../../platform/node-builtin.js';
 import { ReferenceBackend } from '../reference.js';
-import { type AdapterInfo, DeviceThread, nodeWorkerThreads } from './device.js';
+import { type AdapterInfo, type DeviceThread, openDeviceThread } from './device.js';
 import { wgslKernels } from './wgsl-kernels.js';
 
 /** Debian's chromium package ships SwiftShader, a Vulkan driver on the CPU that Dawn accepts. */
@@ -16,9 +17,10 @@ const kernelCacheLimit = 512;
 
 /**
  * Runs each op's gpu.js kernel function as a WGSL compute shader (gpu.js `mode: 'webgpu'`) on a WebGPU
- * adapter: in Node through the `webgpu` package (Dawn), on a real GPU or on SwiftShader. The device lives
- * in a worker thread and each kernel call waits for its result (`device.ts`), so every op is a
- * synchronous upload, dispatch and read-back. float64 and int32 tensors run on the reference backend.
+ * adapter: in Node through the `webgpu` package (Dawn), on a real GPU or on SwiftShader; in a browser's
+ * Web Worker through `navigator.gpu`. The device lives in a worker of its own and each kernel call waits
+ * for its result (`device.ts`), so every op is a synchronous upload, dispatch and read-back. float64 and
+ * int32 tensors run on the reference backend.
  */
 export class WebgpuBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -32,16 +34,9 @@ export class WebgpuBackend implements Backend {
   readonly copyStrided = wasmStridedCopy;
 
   constructor() {
-    const threads = nodeWorkerThreads();
-    if (!threads) {
-      throw new BackendError(
-        "webgpu: tapegrad's eager ops wait for each kernel's result, and a browser's main thread cannot wait on WebGPU's read-back; " +
-          'in a browser use gpujs (WebGL); in Node, webgpu runs through the `webgpu` package',
-      );
-    }
-    const device = new DeviceThread(threads);
+    const device = openDeviceThread();
     try {
-      this.adapter = device.call({ kind: 'start' });
+      this.adapter = device.start();
     } catch (error) {
       device.close();
       throw new BackendError(`webgpu: no WebGPU adapter answered (${(error as Error).message})${setupHint()}`);
@@ -108,6 +103,7 @@ export class WebgpuBackend implements Backend {
 
 /** What to try when no adapter answers: SwiftShader, when it is installed but not pointed at. */
 function setupHint(): string {
+  if (!isNode) return ''; // a browser: its adapter comes with the browser
   const fs = globalThis.process?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
   if (process.env.VK_ICD_FILENAMES === undefined && fs?.existsSync(swiftShaderManifest)) {
     return `; SwiftShader is installed: set VK_ICD_FILENAMES=${swiftShaderManifest} to run WebGPU on the CPU`;

@@ -1,19 +1,15 @@
 /**
- * The page: fetches the digits, trains a DINO preset step by step (yielding to the browser between
- * steps, so the page stays responsive), and draws as it goes. `window.tapegradPage` is what the
- * browser test drives (test/web/page.test.ts).
+ * The page: the run itself trains in a Web Worker (train-worker.ts), step by step as this page asks,
+ * and the page draws what each step and evaluation return. `window.tapegradPage` is what the browser
+ * test drives (test/web/page.test.ts).
  */
-import { type BackendChoice, availableGpuModes, backendInfo, encodeSafetensors, setBackend, tensor } from '../../../core/index.js';
-import { wasmMatmul, wasmMatmulInfo, wasmMatmulWarmup } from '../../../core/backend/wasm/matmul/index.js';
 import type { DinoMetrics } from '../../../ssl/index.js';
+import type { Attention, Evaluation } from '../session.js';
 import { type DinoRunConfig, type PresetName, presetNames } from '../../dino/presets.js';
-import { type Mnist, mnistFromDigits } from '../../support/mnist.js';
-import { decodeDigits } from '../digits-format.js';
-import { kernelCases } from '../kernel-check.js';
-import { type Attention, DinoSession, type Evaluation } from '../session.js';
 import { drawChart } from './chart.js';
 import { drawCell } from './heatmap.js';
 import { sketchPad } from './sketch.js';
+import type { Trainer, TrainerReply, TrainerRequest } from './train-worker.js';
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -24,56 +20,55 @@ const log = (line: string) => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// backend
+// the training worker
 
-const backendChoice = element<HTMLSelectElement>('backend-choice');
-for (const choice of ['gpujs', ...availableGpuModes(), 'reference']) backendChoice.add(new Option(choice === 'gpujs' ? 'best (gpujs)' : choice, choice));
-backendChoice.value = params.get('backend') ?? pageDefaultBackend();
+const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module' });
+const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+let nextRequest = 0;
+worker.onmessage = ({ data }: MessageEvent<TrainerReply>) => {
+  const waiting = pending.get(data.id)!;
+  pending.delete(data.id);
+  if (data.ok) waiting.resolve(data.value);
+  else waiting.reject(new Error(data.error));
+};
+worker.onerror = (event) => log(`the training worker failed: ${event.message}`);
 
-/**
- * `gpujs` (WebGL 2 first), unless WebGL 2 is drawn in software (SwiftShader, llvmpipe: a machine or
- * browser without a GPU), where the WebAssembly path trains about 20 times faster; said in the log.
- */
-function pageDefaultBackend(): string {
-  const gl = document.createElement('canvas').getContext('webgl2');
-  const debug = gl?.getExtension('WEBGL_debug_renderer_info');
-  const renderer = gl && debug ? String(gl.getParameter(debug.UNMASKED_RENDERER_WEBGL)) : '';
-  if (!/swiftshader|llvmpipe|software/i.test(renderer)) return 'gpujs';
-  queueMicrotask(() => log(`WebGL 2 is drawn in software here (${renderer}): training on webasm; pick webgl2 above to compare`));
-  return 'webasm';
-}
-
-function useBackend(choice: string): string {
-  setBackend(choice as BackendChoice);
-  const info = backendInfo();
-  const matmul = wasmMatmulInfo();
-  const name = `${info.name}/${info.mode}`;
-  const threads = info.mode === 'webasm' || info.mode === 'cpu' ? `; WebAssembly matmul: ${matmul.threads} thread${matmul.threads === 1 ? '' : 's'} (${matmul.threading})` : '';
-  element('backend').textContent = `backend: ${name}${threads}; cross-origin isolated: ${globalThis.crossOriginIsolated ? 'yes' : 'no'}`;
-  return name;
+/** Calls `method` of the worker's trainer; resolves with what it returns. */
+function remote<M extends keyof Trainer>(method: M, ...args: Parameters<Trainer[M]>): Promise<Awaited<ReturnType<Trainer[M]>>> {
+  const id = nextRequest++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    worker.postMessage({ id, method, args } satisfies TrainerRequest);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // the run and what is drawn of it
 
-let mnist: Mnist;
-let session: DinoSession | undefined;
+const backendChoice = element<HTMLSelectElement>('backend-choice');
+
+async function useBackend(choice: string): Promise<void> {
+  element('backend').textContent = await remote('useBackend', choice);
+}
+
+type Run = { steps: number; outDim: number; baselines: { randomInit: number; rawPixels: number }; step: number; trainSeconds: number; done: boolean; preset: PresetName };
+let run: Run | undefined;
 let running = false;
 const history: { step: number; metrics: DinoMetrics }[] = [];
 const evaluations: Evaluation[] = [];
 
 function evalEvery(): number {
-  return Math.max(1, Math.round((session?.definition.steps ?? 10) / 10));
+  return Math.max(1, Math.round((run?.steps ?? 10) / 10));
 }
 
 function drawCurves(): void {
-  if (!session) return;
-  const maxStep = session.definition.steps;
+  if (!run) return;
+  const maxStep = run.steps;
   const line = (pick: (metrics: DinoMetrics) => number, color = '#1f77b4') => [{ points: history.map(({ step, metrics }) => [step, pick(metrics)] as const), color }];
   drawChart(element('chart-loss'), line((m) => m.loss), { maxStep });
-  drawChart(element('chart-entropy'), line((m) => m.teacherEntropy), { maxStep, references: [{ value: Math.log(session.definition.config.outDim), color: '#d62728' }] });
+  drawChart(element('chart-entropy'), line((m) => m.teacherEntropy), { maxStep, references: [{ value: Math.log(run.outDim), color: '#d62728' }] });
   drawChart(element('chart-kl'), line((m) => m.kl), { maxStep });
-  const { baselines } = session;
+  const { baselines } = run;
   drawChart(element('chart-knn'), [{ points: evaluations.map((entry) => [entry.step, entry.top1] as const), color: '#2ca02c' }], {
     maxStep,
     references: [{ value: baselines.randomInit, color: '#999' }, { value: baselines.rawPixels, color: '#ff7f0e' }],
@@ -105,22 +100,20 @@ function drawAttention(canvas: HTMLCanvasElement, attention: Attention, digits: 
   }
 }
 
-function evaluate(): void {
-  if (!session) return;
+async function evaluate(): Promise<void> {
+  if (!run) return;
   const started = performance.now();
-  const score = session.evaluate();
+  const { score, attention, digits, labels } = await remote('evaluate');
   evaluations.push(score);
-  const attention = session.attention();
-  drawAttention(element('attention'), attention, session.figure.images.dataSync(), session.figure.labels.dataSync());
+  drawAttention(element('attention'), attention, digits, labels);
   element('attention-caption').textContent = `teacher CLS attention, last block, step ${score.step}: input, ${attention.heads} heads, head mean`;
   log(`step ${score.step}: teacher k-NN top-1 ${score.top1.toFixed(1)} % (top-5 ${score.top5.toFixed(1)} %) [${((performance.now() - started) / 1000).toFixed(1)} s]`);
-  redrawSketch();
+  await redrawSketch();
 }
 
 function progress(startedAt: number, startStep: number): void {
-  if (!session) return;
-  const { step } = session.state;
-  const total = session.definition.steps;
+  if (!run) return;
+  const { step, steps: total } = run;
   const bar = element<HTMLProgressElement>('progress');
   bar.max = total;
   bar.value = step;
@@ -130,47 +123,43 @@ function progress(startedAt: number, startStep: number): void {
   element('progress-text').textContent = `step ${step} / ${total} · ${rate.toFixed(2)} steps/s · ETA ${Number.isFinite(eta) ? `${Math.round(eta)} s` : '…'}${last ? ` · loss ${last.loss.toFixed(3)}` : ''}`;
 }
 
-/** A yield to the browser: input, painting and timers run before the next step. */
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-async function newSession(): Promise<DinoSession> {
+async function newRun(): Promise<Run> {
   const preset = element<HTMLSelectElement>('preset').value as PresetName;
   const steps = Number(element<HTMLInputElement>('steps').value);
-  const backend = useBackend(backendChoice.value);
   element('progress-text').textContent = 'preparing the run (baselines: k-NN of the random network and of raw pixels)…';
-  await nextTask();
-  const created = new DinoSession(mnist, { preset, steps, jit: params.get('jit') !== '0' }, backend);
+  const created = await remote('newSession', preset, steps, params.get('jit') !== '0', backendChoice.value);
+  element('backend').textContent = created.backendText;
   history.length = 0;
   evaluations.length = 0;
-  log(`preset ${preset}, ${steps} steps on ${backend}; baselines: random init ${created.baselines.randomInit.toFixed(1)} %, raw pixels ${created.baselines.rawPixels.toFixed(1)} %`);
-  return created;
+  log(`preset ${preset}, ${steps} steps on ${created.backend}; baselines: random init ${created.baselines.randomInit.toFixed(1)} %, raw pixels ${created.baselines.rawPixels.toFixed(1)} %`);
+  return { ...created, preset, step: 0, trainSeconds: 0, done: false };
 }
 
 /** Trains until the run's last step or `pause`; resolves when it stops. */
 async function train(): Promise<void> {
   if (running) return;
-  session ??= await newSession();
   running = true;
+  run ??= await newRun();
   element<HTMLButtonElement>('pause').disabled = false;
   element<HTMLButtonElement>('download').disabled = false;
   const startedAt = performance.now();
-  const startStep = session.state.step;
-  if (evaluations.length === 0) evaluate();
+  const startStep = run.step;
+  if (evaluations.length === 0) await evaluate();
   let drawnAt = 0;
-  while (running && !session.done) {
-    const metrics = session.step();
-    history.push({ step: session.state.step, metrics });
-    if (session.state.step % evalEvery() === 0 || session.done) evaluate();
-    if (performance.now() - drawnAt > 200 || session.done) {
+  while (running && !run.done) {
+    const { step, metrics, done, trainSeconds } = await remote('step');
+    Object.assign(run, { step, done, trainSeconds });
+    history.push({ step, metrics });
+    if (step % evalEvery() === 0 || done) await evaluate();
+    if (performance.now() - drawnAt > 200 || done) {
       drawCurves();
       progress(startedAt, startStep);
       drawnAt = performance.now();
     }
-    await nextTask();
   }
   running = false;
   element<HTMLButtonElement>('pause').disabled = true;
-  if (session.done) log(`done: ${session.definition.steps} steps in ${session.trainSeconds.toFixed(1)} s of training (${(session.state.step / session.trainSeconds).toFixed(2)} steps/s)`);
+  if (run.done) log(`done: ${run.steps} steps in ${run.trainSeconds.toFixed(1)} s of training (${(run.step / run.trainSeconds).toFixed(2)} steps/s)`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,21 +168,21 @@ async function train(): Promise<void> {
 let sketchDigit: Float32Array | undefined;
 const pad = sketchPad(element('sketch'), (pixels) => {
   sketchDigit = pixels;
-  redrawSketch();
+  void redrawSketch();
 });
 
-function redrawSketch(): void {
-  if (!session || !sketchDigit) return;
-  const image = tensor(sketchDigit, { shape: [1, 1, 28, 28], dtype: 'float32' });
-  drawAttention(element('sketch-attention'), session.attention(image), sketchDigit);
-  const nearest = session.nearest(image, 5);
+async function redrawSketch(): Promise<void> {
+  if (!run || !sketchDigit) return;
+  const drawn = sketchDigit;
+  const { attention, nearest, images } = await remote('sketch', drawn);
+  drawAttention(element('sketch-attention'), attention, drawn);
   const box = element('neighbours');
   box.replaceChildren();
-  nearest.rows.forEach((row, index) => {
+  images.forEach((pixels, index) => {
     const canvas = document.createElement('canvas');
     canvas.width = canvas.height = 56;
     canvas.title = `digit ${nearest.labels[index]}, cosine ${nearest.similarities[index].toFixed(3)}`;
-    drawCell(canvas.getContext('2d')!, session!.bankImage(row).dataSync(), 28, 0, 0, 56, 'grey');
+    drawCell(canvas.getContext('2d')!, pixels, 28, 0, 0, 56, 'grey');
     box.append(canvas);
   });
   box.append(document.createTextNode(` nearest training digits: ${nearest.labels.join(', ')}`));
@@ -210,7 +199,7 @@ function download(bytes: Uint8Array, name: string): void {
 }
 
 element('start').addEventListener('click', () => {
-  if (session?.done) session = undefined;
+  if (run?.done) run = undefined;
   void train();
 });
 element('pause').addEventListener('click', () => (running = false));
@@ -221,21 +210,24 @@ element('clear').addEventListener('click', () => {
   attention.width = attention.height = 0;
   element('neighbours').replaceChildren();
 });
-element('download').addEventListener('click', () => session && download(session.checkpoint(), `dino-${session.definition.preset}-step${session.state.step}.safetensors`));
+element('download').addEventListener('click', async () => {
+  if (run) download(await remote('checkpoint'), `dino-${run.preset}-step${run.step}.safetensors`);
+});
 element<HTMLInputElement>('upload').addEventListener('change', async (event) => {
   const file = (event.target as HTMLInputElement).files?.[0];
   if (!file) return;
   try {
-    session ??= await newSession();
-    session.load(new Uint8Array(await file.arrayBuffer()), file.name);
+    run ??= await newRun();
+    run.step = await remote('load', new Uint8Array(await file.arrayBuffer()), file.name);
+    run.done = run.step >= run.steps;
     history.length = 0; // the curves restart: the file holds the state, not the run's history
     evaluations.length = 0;
-    log(`loaded ${file.name}: step ${session.state.step}`);
-    evaluate();
+    await evaluate();
     drawCurves();
-    element<HTMLProgressElement>('progress').value = session.state.step;
-    element('progress-text').textContent = `step ${session.state.step} / ${session.definition.steps} · loaded from ${file.name}`;
+    element<HTMLProgressElement>('progress').value = run.step;
+    element('progress-text').textContent = `step ${run.step} / ${run.steps} · loaded from ${file.name}`;
     element<HTMLButtonElement>('download').disabled = false;
+    log(`loaded ${file.name}: step ${run.step}`);
   } catch (error) {
     log(`could not load ${file.name}: ${(error as Error).message}`);
   }
@@ -247,81 +239,46 @@ element<HTMLInputElement>('upload').addEventListener('change', async (event) => 
 const preset = params.get('preset');
 if (preset && (presetNames as string[]).includes(preset)) element<HTMLSelectElement>('preset').value = preset;
 if (params.get('steps')) element<HTMLInputElement>('steps').value = params.get('steps')!;
-useBackend(backendChoice.value);
+backendChoice.addEventListener('change', () => void useBackend(backendChoice.value));
 
 const ready = (async () => {
-  const response = await fetch('./mnist-digits.bin');
-  if (!response.ok) throw new Error(`the digits asset answered ${response.status}`);
-  mnist = mnistFromDigits(decodeDigits(new Uint8Array(await response.arrayBuffer())));
-  log(`${mnist.train.labels.shape[0]} train and ${mnist.test.labels.shape[0]} test digits from the mnist package`);
+  const found = await remote('init', new URL('./mnist-digits.bin', location.href).href);
+  log(`${found.train} train and ${found.test} test digits from the mnist package`);
+  for (const choice of found.choices) backendChoice.add(new Option(choice === 'gpujs' ? 'best (gpujs)' : choice, choice));
+  backendChoice.value = params.get('backend') ?? found.preferred;
+  for (const note of found.notes) log(note);
+  await useBackend(backendChoice.value);
+  return found;
 })();
 
 /** What the browser test drives; see test/web/page.test.ts. */
 const testHooks = {
-  ready,
+  ready: ready.then(() => undefined),
   backend: () => element('backend').textContent,
+  /** Why webgpu is not offered here, or null (asked of the worker at start). */
+  webgpuRefusal: async () => (await ready).webgpu,
   /** Trains a fresh session of `preset` (with `overrides`) on one batch and its crops, repeated; the losses. */
-  async repeatedBatch(preset: PresetName, steps: number, overrides: Partial<DinoRunConfig> = {}): Promise<number[]> {
-    const repeated = new DinoSession(mnist, { preset, overrides, steps: 100, trainLimit: 200, knnTrain: 100, testLimit: 50 }, useBackend(backendChoice.value));
-    const losses: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      losses.push(repeated.step(5).loss);
-      await nextTask();
-    }
-    return losses;
-  },
+  repeatedBatch: (preset: PresetName, steps: number, overrides: Partial<DinoRunConfig> = {}) => remote('repeatedBatch', preset, steps, overrides, backendChoice.value),
   /** Steps per second of a fresh `preset` session on the chosen backend, after `warmup` steps (bench/web-page.ts). */
-  async timeSteps(preset: PresetName, steps: number, warmup = 2): Promise<{ stepsPerSecond: number; backend: string }> {
-    const timed = new DinoSession(mnist, { preset, steps: warmup + steps, trainLimit: 500, knnTrain: 100, testLimit: 50 }, useBackend(backendChoice.value));
-    for (let i = 0; i < warmup; i++) timed.step();
-    const started = performance.now();
-    for (let i = 0; i < steps; i++) {
-      timed.step();
-      await nextTask();
-    }
-    return { stepsPerSecond: steps / ((performance.now() - started) / 1000), backend: element('backend').textContent ?? '' };
-  },
+  timeSteps: (preset: PresetName, steps: number, warmup = 2) => remote('timeSteps', preset, steps, warmup, backendChoice.value),
   /** The page's run, trained through the UI loop to its last step. */
   train,
-  stepsPerSecond: () => (session ? session.state.step / session.trainSeconds : NaN),
+  stepsPerSecond: () => (run ? run.step / run.trainSeconds : NaN),
   /** The checkpoint's bytes (base64) and the state's tensors by name, read without the bytes. */
-  checkpoint() {
-    if (!session) throw new Error('no run yet');
-    const bytes = session.checkpoint();
-    const tensors = Object.fromEntries(Object.entries(session.checkpointTensors()).map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: Array.from(t.dataSync()) }]));
+  async checkpoint() {
+    const bytes = await remote('checkpoint');
+    const tensors = await remote('checkpointTensors');
     let text = '';
     for (const byte of bytes) text += String.fromCharCode(byte);
     return { base64: btoa(text), tensors };
   },
   /** Loads checkpoint bytes (base64) back into the run and returns the teacher's k-NN after it. */
-  load(base64: string) {
-    if (!session) throw new Error('no run yet');
-    session.load(Uint8Array.from(atob(base64), (char) => char.charCodeAt(0)), 'the test\'s checkpoint');
-    return session.evaluate();
+  async load(base64: string) {
+    await remote('load', Uint8Array.from(atob(base64), (char) => char.charCodeAt(0)), 'the test\'s checkpoint');
+    return (await remote('evaluate')).score;
   },
-  kernelCases: (backend: BackendChoice) => kernelCases(backend),
-  /**
-   * A 256³ product (above the threading threshold) on every thread and on one, `tries` times once
-   * the workers are ready: whether the results were identical and whether a worker computed part.
-   */
-  async threadedMatmul(tries: number) {
-    const info = await wasmMatmulWarmup();
-    const size = 256;
-    const a = Float32Array.from({ length: size * size }, (_, i) => Math.sin(i));
-    const b = Float32Array.from({ length: size * size }, (_, i) => Math.cos(i));
-    const single = wasmMatmul(a, b, size, size, size, 1, { threads: 1 });
-    let identical = true;
-    let onWorkers = false;
-    for (let i = 0; i < tries && !onWorkers; i++) {
-      const threaded = wasmMatmul(a, b, size, size, size);
-      identical &&= threaded.every((value, index) => value === single[index]);
-      onWorkers = wasmMatmulInfo().lastCallOnWorkers;
-      await nextTask();
-    }
-    return { threads: info.threads, readyWorkers: info.readyWorkers, identical, onWorkers };
-  },
-  /** encodeSafetensors exists in the bundle (the bytes functions work in a browser). */
-  encodeSafetensors,
+  kernelCases: (backend: string) => remote('kernelCases', backend),
+  threadedMatmul: (tries: number) => remote('threadedMatmul', tries),
 };
 (globalThis as { tapegradPage?: typeof testHooks }).tapegradPage = testHooks;
 
@@ -329,5 +286,5 @@ ready.then(
   () => {
     if (params.get('autostart') !== '0') void train();
   },
-  (error: unknown) => log(`could not load the digits: ${(error as Error).message}`),
+  (error: unknown) => log(`could not start: ${(error as Error).message}`),
 );
