@@ -110,8 +110,10 @@ export function runDefinition(flags: Flags): RunDefinition {
   const preset = flags.preset as PresetName;
   const { config, overrides } = applyOverrides(presets[preset], flags.set);
   checkConfig(config);
+  const steps = flags.steps > 0 ? flags.steps : config.steps;
+  scheduleHorizon(config, steps); // refuses a run longer than its schedules before any data loads
   return {
-    preset, overrides, config, steps: flags.steps > 0 ? flags.steps : config.steps, seed: flags.seed,
+    preset, overrides, config, steps, seed: flags.seed,
     trainLimit: flags.trainLimit, knnTrain: flags.knnTrain, testLimit: flags.testLimit,
   };
 }
@@ -128,6 +130,14 @@ function checkConfig(config: DinoRunConfig): void {
   for (const key of ['warmupFraction', 'teacherTempWarmupFraction', 'freezeLastLayerFraction'] as const) {
     if (!(config[key] >= 0 && config[key] <= 1)) throw new FlagError(`--set: ${key} must be in [0, 1], got ${config[key]}`);
   }
+  if (!Number.isInteger(config.scheduleSteps) || config.scheduleSteps < 0) throw new FlagError(`--set: scheduleSteps must be a non-negative integer, got ${config.scheduleSteps}`);
+}
+
+/** The steps the schedules span: `scheduleSteps`, or the run's when that is 0; never fewer than the run takes. */
+function scheduleHorizon(config: DinoRunConfig, steps: number): number {
+  if (config.scheduleSteps === 0) return steps;
+  if (config.scheduleSteps < steps) throw new FlagError(`--steps ${steps} runs past the schedules' ${config.scheduleSteps} steps (scheduleSteps): give at most ${config.scheduleSteps} steps, or --set scheduleSteps=${steps}`);
+  return config.scheduleSteps;
 }
 
 /** The output directory: `--out`, else the `--resume` directory, else runs/dino-<preset>-seed<seed>. */
@@ -140,12 +150,14 @@ export function outputDirectory(flags: Pick<Flags, 'out' | 'resume' | 'preset' |
 /**
  * `train_dino`'s hyper-parameters for a run of `steps` steps. A schedule "epoch" is one step here
  * (itersPerEpoch 1), so the per-epoch teacher temperature and the epoch counts of the warmups and of
- * the last-layer freeze become step counts: round(fraction · steps).
+ * the last-layer freeze become step counts: round(fraction · horizon), the horizon being the run's
+ * steps or the longer `scheduleSteps`.
  */
 export function dinoHyperparams(config: DinoRunConfig, steps: number): DinoHyperparams {
-  const count = (fraction: number) => Math.min(steps, Math.round(fraction * steps));
+  const horizon = scheduleHorizon(config, steps);
+  const count = (fraction: number) => Math.min(horizon, Math.round(fraction * horizon));
   return {
-    epochs: steps,
+    epochs: horizon,
     itersPerEpoch: 1,
     lr: (config.lr * config.batchSize) / 256,
     minLr: config.minLr,
