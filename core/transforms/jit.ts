@@ -10,6 +10,7 @@ import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
 import { type Tensor, isContiguous } from '../tensor.js';
 import { anyTapeActive } from '../tape.js';
 import { Trace, tracing, withTrace } from '../trace.js';
+import { type ArenaLease, checkOut, giveBack } from './jit-arena.js';
 import { type Instruction, type Program, type Ref, compileTrace } from './jit-program.js';
 
 export interface JitOptions {
@@ -41,7 +42,8 @@ export function programFor(jitted: Function, args: unknown[]): Program | undefin
  * buffer plan made once. Later calls run the program on the new arguments without re-running `f`'s
  * JavaScript: each op's kernel is called directly (no shape rule, no tape, no trace record), chains of
  * float32 elementwise ops run as one generated SIMD loop each on CPU modes (`jit-fusion.ts`), every
- * intermediate lives in its planned buffer, and values are let go of after their last use.
+ * intermediate lives in its planned buffer (memory all programs share while not running at once:
+ * `jit-arena.ts`), and values are let go of after their last use.
  * Results equal eager results exactly (the same kernels run, and fused loops compute each lane as
  * the kernels they replace do). `f` must not read the value
  * of a tensor computed from its arguments (the error says so); values fixed at trace time (numbers,
@@ -99,16 +101,25 @@ function run<Out>(program: Program, inputs: readonly Tensor[]): Out {
 }
 
 /**
- * Calls each instruction's kernel directly, serving its output requests from the plan. After each
+ * Calls each instruction's kernel directly, serving its output requests from the plan in memory
+ * checked out of the shared arena (`jit-arena.ts`) for this run. After each
  * instruction it checks that the memory went where the plan says; if not (an argument's layout made an
  * op copy where the trace's did not), it abandons the plan, returns null and the call runs op by op:
  * no planned buffer has been handed out wrongly by then, and the arguments were never written.
  */
 function runCompiled(program: Program, inputs: readonly Tensor[]): Tensor[] | null {
+  const memory = checkOut(program.plannedBuffers);
+  try {
+    return runInMemory(program, inputs, memory);
+  } finally {
+    giveBack(memory);
+  }
+}
+
+function runInMemory(program: Program, inputs: readonly Tensor[], memory: ArenaLease): Tensor[] | null {
   const values = new Array<Tensor | undefined>(program.slotCount);
   inputs.forEach((t, i) => (values[i] = t));
   const resolve = (ref: Ref) => ('slot' in ref ? values[ref.slot]! : ref.constant);
-  const memory = (program.memory ??= allocatePlan(program));
   let current: Instruction = program.instructions[0];
   let served = 0;
   const source: OutputBufferSource = {
@@ -142,12 +153,7 @@ function runCompiled(program: Program, inputs: readonly Tensor[]): Tensor[] | nu
   return completed ? program.outputs.map(resolve) : null;
 }
 
-function allocatePlan(program: Program): NonNullable<Program['memory']> {
-  const buffers = program.plannedBuffers.map(({ dtype, length }) => allocate(dtype, length));
-  return { buffers, all: new Set(buffers.map((buffer) => buffer.buffer)) };
-}
-
-function inPlannedMemory(memory: NonNullable<Program['memory']>, instruction: Instruction, output: Tensor): boolean {
+function inPlannedMemory(memory: ArenaLease, instruction: Instruction, output: Tensor): boolean {
   const data = output.storage.data.buffer;
   return instruction.outputBuffer !== null ? data === memory.buffers[instruction.outputBuffer].buffer : !memory.all.has(data);
 }
