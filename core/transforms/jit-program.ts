@@ -13,6 +13,7 @@
  * hold an argument, a constant or a result are never planned (results belong to the caller), nor is
  * memory a kernel made itself (gpu.js outputs, random draws): those are left to the garbage collector.
  */
+import type { ElementwiseFusion } from '../backend/fusion.js';
 import { type Backend, currentBackend } from '../backend/index.js';
 import type { DType } from '../dtype.js';
 import type { OpDef, OutputType } from '../op.js';
@@ -79,9 +80,9 @@ export interface Program {
 
 /**
  * Numbers the traced values, drops the work that does not depend on the arguments, fuses elementwise
- * chains when `fuse` is set (the caller knows whether the backend runs the fused kernels), and plans buffers.
+ * chains where the backend offers `fusion`, and plans buffers.
  */
-export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outputDef: TreeDef, fuse: boolean): Program {
+export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outputDef: TreeDef, fusion: ElementwiseFusion | undefined): Program {
   const slots = new Map<number, number>();
   trace.inputs.forEach((value, i) => slots.set(value.id, i));
   const groupOfSlot: number[] = trace.inputs.map((value) => value.buffer);
@@ -111,7 +112,7 @@ export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outpu
   const windowOfSlot: boolean[] = trace.inputs.map((value) => value.window);
   for (const event of events) windowOfSlot[slots.get(event.output.id)!] = event.output.window;
   const isWindow = (ref: Ref) => ('slot' in ref ? windowOfSlot[ref.slot] : repeatingWindow(ref.constant.storage) !== null);
-  const drafts: Draft[] = fuse ? fuseElementwise(opDrafts, { dtypeOf, isWindow, groupOf: (slot) => groupOfSlot[slot] }, results) : opDrafts;
+  const drafts: Draft[] = fusion ? fuseElementwise(opDrafts, { dtypeOf, isWindow, groupOf: (slot) => groupOfSlot[slot] }, results, fusion) : opDrafts;
   const lastUse = lastUses(drafts, outputRefs, slots.size);
   const plan = planBuffers(drafts, groupOfSlot, lastUse, unplannable);
   const unplanned = (draft: OpDraft): OpInstruction => ({ ...draft, requests: [], outputBuffer: null });

@@ -1,5 +1,4 @@
-import { type Backend, currentBackend } from '../backend/index.js';
-import { wasmFusedAvailable } from '../backend/wasm/elementwise/index.js';
+import { currentBackend } from '../backend/index.js';
 import { type OutputBufferSource, withOutputBuffers } from '../buffer-pool.js';
 import { checkFinite, debugNans, withinReplay } from '../debug-nans.js';
 import { allocate } from '../dtype.js';
@@ -41,7 +40,7 @@ export function programFor(jitted: Function, args: unknown[]): Program | undefin
  * program (`jit-program.ts`): the ops that depend on the arguments, each with its output type, and a
  * buffer plan made once. Later calls run the program on the new arguments without re-running `f`'s
  * JavaScript: each op's kernel is called directly (no shape rule, no tape, no trace record), chains of
- * float32 elementwise ops run as one generated SIMD loop each on CPU modes (`jit-fusion.ts`), every
+ * float32 elementwise ops run as one kernel each where the backend offers fusion (`jit-fusion.ts`), every
  * intermediate lives in its planned buffer (memory all programs share while not running at once:
  * `jit-arena.ts`), and values are let go of after their last use.
  * Results equal eager results exactly (the same kernels run, and fused loops compute each lane as
@@ -71,7 +70,7 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
     const trace = new Trace(inputs);
     const out = withTrace(trace, () => f(...treeUnflatten<Args>(def, inputs)));
     const [outputs, outputDef] = treeFlatten(out, 'jit', 'the result');
-    const program = compileTrace(trace, outputs.map((t) => trace.describe(t, true)), outputDef, fusesHere(currentBackend()));
+    const program = compileTrace(trace, outputs.map((t) => trace.describe(t, true)), outputDef, currentBackend().fusion);
     programs.set(signature, program);
     if (programs.size > cacheSize) programs.delete(programs.keys().next().value as string);
     return wanted === 'program' ? program : out;
@@ -79,15 +78,6 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
   const jitted = (...args: Args): Out => call(args, 'result') as Out;
   programsOf.set(jitted, (args) => call(args as Args, 'program') as Program);
   return jitted;
-}
-
-/**
- * Whether compiled programs fuse elementwise chains on `backend`: where float32 ops run as WebAssembly
- * SIMD host kernels (gpu.js CPU modes), whose lanes the fused loops reproduce. The hook where another
- * backend's fusion (WGSL on WebGPU) would be chosen.
- */
-function fusesHere(backend: Backend): boolean {
-  return backend.name === 'gpujs' && backend.info().mode !== 'headlessgl' && wasmFusedAvailable();
 }
 
 /**
