@@ -37,7 +37,8 @@ export interface FusedDraft extends Omit<OpDraft, 'kind' | 'op'> {
 export type Draft = OpDraft | FusedDraft;
 
 export interface FusedKernel extends Executable<unknown> {
-  readonly name: 'fused';
+  /** `fused[` the replaced ops' names joined by `+` `]`, as profiles show it. */
+  readonly name: string;
   readonly expression: FusedExpression;
 }
 
@@ -121,7 +122,7 @@ function fusedDraft(parts: readonly OpDraft[], values: ValuesOfRefs, fusion: Ele
   const size = sizeOf(last.type.shape);
   return {
     kind: 'fused',
-    op: fusedKernel(expression, fusion),
+    op: fusedKernel(`fused[${parts.map((part) => part.op.name).join('+')}]`, expression, fusion),
     inputs,
     attrs: {},
     out: last.out,
@@ -136,15 +137,15 @@ function fusedDraft(parts: readonly OpDraft[], values: ValuesOfRefs, fusion: Ele
   };
 }
 
-function fusedKernel(expression: FusedExpression, fusion: ElementwiseFusion): FusedKernel {
+function fusedKernel(name: string, expression: FusedExpression, fusion: ElementwiseFusion): FusedKernel {
   const kernel = fusion.compile(expression);
   return {
-    name: 'fused',
+    name,
     args: [],
     expression,
     forward: (inputs: readonly Tensor[], _attrs: unknown, out: OutputType): Forward => {
       const windows = inputs.map((t) => (repeatingWindow(t.storage) ?? contiguousData(t.storage)) as Float32Array);
-      return { values: kernel(windows, sizeOf(out.shape)) };
+      return { values: kernel(windows, sizeOf(out.shape)), implementation: fusion.implementation };
     },
   };
 }
