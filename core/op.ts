@@ -25,8 +25,11 @@ export type Forward =
       readonly helpers?: readonly ((...args: number[]) => number)[];
     }
   | { readonly view: NdArray<TypedArray> }
-  /** Values the op computed on the host from its inputs (random draws hash their key there). */
-  | { readonly values: TypedArray };
+  /**
+   * Values the op computed on the host from its inputs (random draws hash their key there), or a
+   * backend's kernel did (a chain jit fused), which `implementation` names for profiles.
+   */
+  | { readonly values: TypedArray; readonly implementation?: KernelImplementation };
 
 /**
  * One primitive op: its shape rule, its forward (a gpu.js kernel with flat indices, or a view),
@@ -75,9 +78,15 @@ export function execute<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[],
   const profile = activeOpProfile();
   if (profile === null) return dispatch(op, inputs, attrs, out).output;
   const start = performance.now();
-  const { output, source } = dispatch(op, inputs, attrs, out);
-  profile.record(op.name, performance.now() - start, source);
-  return output;
+  // a dispatch that throws is counted too (as `threw`): a caller may catch it and go on profiling
+  let source: OutputSource | 'threw' = 'threw';
+  try {
+    const dispatched = dispatch(op, inputs, attrs, out);
+    source = dispatched.source;
+    return dispatched.output;
+  } finally {
+    profile.record(op.name, performance.now() - start, source);
+  }
 }
 
 function dispatch<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs: Attrs, out: OutputType): { output: Tensor; source: OutputSource } {
@@ -89,7 +98,7 @@ function dispatch<Attrs>(op: Executable<Attrs>, inputs: readonly Tensor[], attrs
     source = 'view';
   } else if ('values' in forward) {
     storage = ndarray(forward.values, [...out.shape]);
-    source = 'values';
+    source = forward.implementation ?? 'values';
   } else {
     const backend = currentBackend();
     const args = (forward.args ?? inputs.map((t) => t.storage)).map(contiguousData);

@@ -13,21 +13,24 @@ import type { OutputSource } from './op.js';
 
 
 /**
- * One op class (an op name, or a fused kernel's name): how often it ran and for how long, and how many
- * of its calls each implementation made (`wasm`, `wgsl`: the backend's kernel table; `gpujs`,
- * `reference`: the op's kernel function; `view`, `values`: no kernel call).
+ * One op class (an op name, or a fused kernel's name: `fused[mul+add+gelu]`): how often it ran and for
+ * how long, and how many of its calls each implementation made (`wasm`, `wgsl`: the backend's own
+ * kernels; `gpujs`, `reference`: the op's kernel function; `view`, `values`: no kernel call; `threw`:
+ * the dispatch threw).
  */
 export interface OpProfileEntry {
   readonly op: string;
   readonly calls: number;
   readonly ms: number;
-  readonly implementations: Readonly<Partial<Record<OutputSource, number>>>;
+  readonly implementations: Readonly<Partial<Record<ProfiledSource, number>>>;
 }
 
-class OpProfile {
-  private readonly entries = new Map<string, { calls: number; ms: number; implementations: Partial<Record<OutputSource, number>> }>();
+export type ProfiledSource = OutputSource | 'threw';
 
-  record(op: string, ms: number, source: OutputSource): void {
+class OpProfile {
+  private readonly entries = new Map<string, { calls: number; ms: number; implementations: Partial<Record<ProfiledSource, number>> }>();
+
+  record(op: string, ms: number, source: ProfiledSource): void {
     let entry = this.entries.get(op);
     if (!entry) this.entries.set(op, (entry = { calls: 0, ms: 0, implementations: {} }));
     entry.calls++;

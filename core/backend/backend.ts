@@ -1,4 +1,5 @@
 import type { KernelCall, KernelRun, StridedCopy } from '../kernel.js';
+import type { ElementwiseFusion } from './fusion.js';
 
 export type BackendName = 'reference' | 'gpujs' | 'webgpu';
 export const backendNames: readonly BackendName[] = ['reference', 'gpujs', 'webgpu'];
@@ -29,5 +30,7 @@ export interface Backend {
   run(call: KernelCall): KernelRun;
   /** A faster copy of float32 views into row-major order, where the backend has one. */
   readonly copyStrided?: StridedCopy;
+  /** Compiles chains of float32 elementwise ops into one kernel each, for jit's programs, where the backend has it (`fusion.ts`). */
+  readonly fusion?: ElementwiseFusion;
   info(): BackendInfo;
 }

@@ -4,8 +4,9 @@ import { OptionError } from '../errors.js';
 import type { KernelCall, KernelRun } from '../kernel.js';
 import type { HostKernelTable } from './kernel-table.js';
 import { wasmStridedCopy } from './wasm/elementwise/index.js';
-import { wasmKernels } from './wasm/kernels.js';
+import { wasmFusion, wasmKernels } from './wasm/kernels.js';
 import type { Backend, BackendInfo } from './backend.js';
+import type { ElementwiseFusion } from './fusion.js';
 import type { OpName } from '../ops/names.js';
 import { ReferenceBackend } from './reference.js';
 
@@ -74,6 +75,11 @@ export class GpujsBackend implements Backend {
     }
     this.gpu = new GPU({ mode: chosen });
     this.kernels = deviceModes.has(chosen) ? {} : wasmKernels;
+  }
+
+  /** Where the WebAssembly table runs the elementwise ops, jit fuses their chains into SIMD loops that compute the same lanes. */
+  get fusion(): ElementwiseFusion | undefined {
+    return this.kernels === wasmKernels ? wasmFusion() : undefined;
   }
 
   run(call: KernelCall): KernelRun {

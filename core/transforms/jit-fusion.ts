@@ -1,13 +1,14 @@
 /**
- * Fusion of a compiled program's elementwise chains. Where float32 unary and binary ops feed each
- * other, and each value inside a chain is read by the next op of the chain only (not by another op,
- * not a result), the chain becomes one instruction running one generated WebAssembly SIMD loop
- * (`core/backend/wasm/elementwise/fused-kernels.ts`): every input read once, the result written once. Its inputs
+ * Fusion of a compiled program's elementwise chains, where the backend offers it (`Backend.fusion`,
+ * `core/backend/fusion.ts`). Where float32 unary and binary ops that the offer names feed each other,
+ * and each value inside a chain is read by the next op of the chain only (not by another op, not a
+ * result), the chain becomes one instruction running one kernel the backend compiled for it (on CPU
+ * modes a generated WebAssembly SIMD loop): every input read once, the result written once. Its inputs
  * are the values the chain reads from outside; a broadcast feeding it (a bias row, a number) is read
  * as its repeating window, with no full-size copy. The chain runs where its last op ran; the ops it
  * replaced are kept, and run one by one whenever the program runs op by op.
  */
-import { type FusedBinary, type FusedExpression, type FusedNode, type FusedUnary, fusedBinaries, fusedUnaries, wasmFused } from '../backend/wasm/elementwise/index.js';
+import type { ElementwiseFusion, FusedBinary, FusedExpression, FusedNode, FusedUnary } from '../backend/fusion.js';
 import type { DType } from '../dtype.js';
 import type { Executable, Forward, OpDef, OutputType } from '../op.js';
 import { sizeOf } from '../shape.js';
@@ -36,7 +37,8 @@ export interface FusedDraft extends Omit<OpDraft, 'kind' | 'op'> {
 export type Draft = OpDraft | FusedDraft;
 
 export interface FusedKernel extends Executable<unknown> {
-  readonly name: 'fused';
+  /** `fused[` the replaced ops' names joined by `+` `]`, as profiles show it. */
+  readonly name: string;
   readonly expression: FusedExpression;
 }
 
@@ -50,15 +52,14 @@ export interface ValuesOfRefs {
 /** Chains longer than this are cut (each value of the chain is a v128 local of the loop). */
 const longestChain = 32;
 
-const isUnary = (name: string): name is FusedUnary => (fusedUnaries as readonly string[]).includes(name);
-const isBinary = (name: string): name is FusedBinary => (fusedBinaries as readonly string[]).includes(name);
-
 /**
- * Replaces each chain of two or more fusible ops with one fused draft; `results` are the slots the
- * program returns, whose values must exist.
+ * Replaces each chain of two or more ops that `fusion` fuses with one fused draft; `results` are the
+ * slots the program returns, whose values must exist.
  */
-export function fuseElementwise(drafts: readonly OpDraft[], values: ValuesOfRefs, results: ReadonlySet<number>): Draft[] {
+export function fuseElementwise(drafts: readonly OpDraft[], values: ValuesOfRefs, results: ReadonlySet<number>, fusion: ElementwiseFusion): Draft[] {
   const { dtypeOf } = values;
+  const isUnary = (name: string): name is FusedUnary => (fusion.unaries as readonly string[]).includes(name);
+  const isBinary = (name: string): name is FusedBinary => (fusion.binaries as readonly string[]).includes(name);
   const readers = new Map<number, Set<number>>();
   drafts.forEach((draft, i) => {
     for (const ref of draft.inputs) if ('slot' in ref) (readers.get(ref.slot) ?? readers.set(ref.slot, new Set()).get(ref.slot)!).add(i);
@@ -88,7 +89,7 @@ export function fuseElementwise(drafts: readonly OpDraft[], values: ValuesOfRefs
     if (chain.length < 2) continue;
     chain.sort((a, b) => a - b);
     const last = chain[chain.length - 1];
-    fusedAt.set(last, fusedDraft(chain.map((i) => drafts[i]), values));
+    fusedAt.set(last, fusedDraft(chain.map((i) => drafts[i]), values, fusion));
     for (const i of chain) if (i !== last) absorbed.add(i);
   }
   return drafts.flatMap((draft, i): Draft[] => (absorbed.has(i) ? [] : [fusedAt.get(i) ?? draft]));
@@ -98,7 +99,7 @@ export function fuseElementwise(drafts: readonly OpDraft[], values: ValuesOfRefs
 let temporaryGroup = -1;
 
 /** One fused draft from a chain in program order: its expression, its outside inputs, and the requests its kernel makes. */
-function fusedDraft(parts: readonly OpDraft[], values: ValuesOfRefs): FusedDraft {
+function fusedDraft(parts: readonly OpDraft[], values: ValuesOfRefs, fusion: ElementwiseFusion): FusedDraft {
   const inputs: Ref[] = [];
   const nodes: FusedNode[] = [];
   const nodeOfSlot = new Map<number, number>();
@@ -113,7 +114,7 @@ function fusedDraft(parts: readonly OpDraft[], values: ValuesOfRefs): FusedDraft
   for (const part of parts) {
     const [a, b] = part.inputs.map(inputNode);
     const name = part.op.name;
-    nodes.push(isUnary(name) ? { unary: name, x: a } : { binary: name as FusedBinary, a, b });
+    nodes.push(part.inputs.length === 1 ? { unary: name as FusedUnary, x: a } : { binary: name as FusedBinary, a, b });
     nodeOfSlot.set(part.out, nodes.length - 1);
   }
   const last = parts[parts.length - 1];
@@ -121,7 +122,7 @@ function fusedDraft(parts: readonly OpDraft[], values: ValuesOfRefs): FusedDraft
   const size = sizeOf(last.type.shape);
   return {
     kind: 'fused',
-    op: fusedKernel(expression),
+    op: fusedKernel(`fused[${parts.map((part) => part.op.name).join('+')}]`, expression, fusion),
     inputs,
     attrs: {},
     out: last.out,
@@ -136,16 +137,15 @@ function fusedDraft(parts: readonly OpDraft[], values: ValuesOfRefs): FusedDraft
   };
 }
 
-function fusedKernel(expression: FusedExpression): FusedKernel {
+function fusedKernel(name: string, expression: FusedExpression, fusion: ElementwiseFusion): FusedKernel {
+  const kernel = fusion.compile(expression);
   return {
-    name: 'fused',
+    name,
     args: [],
     expression,
     forward: (inputs: readonly Tensor[], _attrs: unknown, out: OutputType): Forward => {
       const windows = inputs.map((t) => (repeatingWindow(t.storage) ?? contiguousData(t.storage)) as Float32Array);
-      const values = wasmFused(expression, windows, sizeOf(out.shape));
-      if (!values) throw new Error('jit: internal error: a fused kernel ran where WebAssembly SIMD is missing');
-      return { values };
+      return { values: kernel(windows, sizeOf(out.shape)), implementation: fusion.implementation };
     },
   };
 }

@@ -8,13 +8,14 @@
  * (a view and its base form one group), and when each group is read for the last time. It assigns
  * each group, and each request that only lived during its op (a contiguous copy of an argument), one
  * buffer, reusing a buffer once its group is dead (the shortest free one that fits, else a free one
- * lengthened): a program holds about as much memory as its values ever live at once. The memory is
- * allocated when the program first runs compiled. Groups that
+ * lengthened): a program needs about as much memory as its values ever live at once, which each
+ * compiled run checks out of the arena all programs share (`jit-arena.ts`). Groups that
  * hold an argument, a constant or a result are never planned (results belong to the caller), nor is
  * memory a kernel made itself (gpu.js outputs, random draws): those are left to the garbage collector.
  */
+import type { ElementwiseFusion } from '../backend/fusion.js';
 import { type Backend, currentBackend } from '../backend/index.js';
-import type { DType, TypedArray } from '../dtype.js';
+import type { DType } from '../dtype.js';
 import type { OpDef, OutputType } from '../op.js';
 import { type Draft, type FusedKernel, type OpDraft, fuseElementwise } from './jit-fusion.js';
 import type { TreeDef } from '../pytree.js';
@@ -31,7 +32,7 @@ export interface PlannedRequest {
   readonly buffer: number | null;
 }
 
-/** A planned buffer's dtype and length (the longest request it serves); the memory is allocated on the program's first compiled run. */
+/** A planned buffer's dtype and length (the longest request it serves); a compiled run gets its memory from the arena. */
 export interface PlannedBuffer {
   readonly dtype: DType;
   length: number;
@@ -71,8 +72,6 @@ export interface Program {
   readonly outputs: readonly Ref[];
   readonly outputDef: TreeDef;
   readonly plannedBuffers: readonly PlannedBuffer[];
-  /** The planned buffers' memory, made on the first compiled run (a program that only ever runs op by op needs none). */
-  memory: { readonly buffers: readonly TypedArray[]; readonly all: ReadonlySet<ArrayBufferLike> } | null;
   /** The backend it was traced on: its kernels made the requests the plan serves, and the fused chains reproduce them. */
   readonly tracedOn: Backend;
   /** Set when a run's requests differed from the trace's: the program then runs op by op through `apply`. */
@@ -81,9 +80,9 @@ export interface Program {
 
 /**
  * Numbers the traced values, drops the work that does not depend on the arguments, fuses elementwise
- * chains when `fuse` is set (the caller knows whether the backend runs the fused kernels), and plans buffers.
+ * chains where the backend offers `fusion`, and plans buffers.
  */
-export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outputDef: TreeDef, fuse: boolean): Program {
+export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outputDef: TreeDef, fusion: ElementwiseFusion | undefined): Program {
   const slots = new Map<number, number>();
   trace.inputs.forEach((value, i) => slots.set(value.id, i));
   const groupOfSlot: number[] = trace.inputs.map((value) => value.buffer);
@@ -113,7 +112,7 @@ export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outpu
   const windowOfSlot: boolean[] = trace.inputs.map((value) => value.window);
   for (const event of events) windowOfSlot[slots.get(event.output.id)!] = event.output.window;
   const isWindow = (ref: Ref) => ('slot' in ref ? windowOfSlot[ref.slot] : repeatingWindow(ref.constant.storage) !== null);
-  const drafts: Draft[] = fuse ? fuseElementwise(opDrafts, { dtypeOf, isWindow, groupOf: (slot) => groupOfSlot[slot] }, results) : opDrafts;
+  const drafts: Draft[] = fusion ? fuseElementwise(opDrafts, { dtypeOf, isWindow, groupOf: (slot) => groupOfSlot[slot] }, results, fusion) : opDrafts;
   const lastUse = lastUses(drafts, outputRefs, slots.size);
   const plan = planBuffers(drafts, groupOfSlot, lastUse, unplannable);
   const unplanned = (draft: OpDraft): OpInstruction => ({ ...draft, requests: [], outputBuffer: null });
@@ -129,7 +128,6 @@ export function compileTrace(trace: Trace, outputs: readonly TraceValue[], outpu
     outputs: outputRefs,
     outputDef,
     plannedBuffers: plan.buffers,
-    memory: null,
     tracedOn: currentBackend(),
     abandoned: null,
   };

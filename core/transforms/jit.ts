@@ -1,5 +1,4 @@
-import { type Backend, currentBackend } from '../backend/index.js';
-import { wasmFusedAvailable } from '../backend/wasm/elementwise/index.js';
+import { currentBackend } from '../backend/index.js';
 import { type OutputBufferSource, withOutputBuffers } from '../buffer-pool.js';
 import { checkFinite, debugNans, withinReplay } from '../debug-nans.js';
 import { allocate } from '../dtype.js';
@@ -10,6 +9,7 @@ import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
 import { type Tensor, isContiguous } from '../tensor.js';
 import { anyTapeActive } from '../tape.js';
 import { Trace, tracing, withTrace } from '../trace.js';
+import { type ArenaLease, checkOut, giveBack } from './jit-arena.js';
 import { type Instruction, type Program, type Ref, compileTrace } from './jit-program.js';
 
 export interface JitOptions {
@@ -40,8 +40,9 @@ export function programFor(jitted: Function, args: unknown[]): Program | undefin
  * program (`jit-program.ts`): the ops that depend on the arguments, each with its output type, and a
  * buffer plan made once. Later calls run the program on the new arguments without re-running `f`'s
  * JavaScript: each op's kernel is called directly (no shape rule, no tape, no trace record), chains of
- * float32 elementwise ops run as one generated SIMD loop each on CPU modes (`jit-fusion.ts`), every
- * intermediate lives in its planned buffer, and values are let go of after their last use.
+ * float32 elementwise ops run as one kernel each where the backend offers fusion (`jit-fusion.ts`), every
+ * intermediate lives in its planned buffer (memory all programs share while not running at once:
+ * `jit-arena.ts`), and values are let go of after their last use.
  * Results equal eager results exactly (the same kernels run, and fused loops compute each lane as
  * the kernels they replace do). `f` must not read the value
  * of a tensor computed from its arguments (the error says so); values fixed at trace time (numbers,
@@ -69,7 +70,7 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
     const trace = new Trace(inputs);
     const out = withTrace(trace, () => f(...treeUnflatten<Args>(def, inputs)));
     const [outputs, outputDef] = treeFlatten(out, 'jit', 'the result');
-    const program = compileTrace(trace, outputs.map((t) => trace.describe(t, true)), outputDef, fusesHere(currentBackend()));
+    const program = compileTrace(trace, outputs.map((t) => trace.describe(t, true)), outputDef, currentBackend().fusion);
     programs.set(signature, program);
     if (programs.size > cacheSize) programs.delete(programs.keys().next().value as string);
     return wanted === 'program' ? program : out;
@@ -77,15 +78,6 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
   const jitted = (...args: Args): Out => call(args, 'result') as Out;
   programsOf.set(jitted, (args) => call(args as Args, 'program') as Program);
   return jitted;
-}
-
-/**
- * Whether compiled programs fuse elementwise chains on `backend`: where float32 ops run as WebAssembly
- * SIMD host kernels (gpu.js CPU modes), whose lanes the fused loops reproduce. The hook where another
- * backend's fusion (WGSL on WebGPU) would be chosen.
- */
-function fusesHere(backend: Backend): boolean {
-  return backend.name === 'gpujs' && backend.info().mode !== 'headlessgl' && wasmFusedAvailable();
 }
 
 /**
@@ -99,16 +91,25 @@ function run<Out>(program: Program, inputs: readonly Tensor[]): Out {
 }
 
 /**
- * Calls each instruction's kernel directly, serving its output requests from the plan. After each
+ * Calls each instruction's kernel directly, serving its output requests from the plan in memory
+ * checked out of the shared arena (`jit-arena.ts`) for this run. After each
  * instruction it checks that the memory went where the plan says; if not (an argument's layout made an
  * op copy where the trace's did not), it abandons the plan, returns null and the call runs op by op:
  * no planned buffer has been handed out wrongly by then, and the arguments were never written.
  */
 function runCompiled(program: Program, inputs: readonly Tensor[]): Tensor[] | null {
+  const memory = checkOut(program.plannedBuffers);
+  try {
+    return runInMemory(program, inputs, memory);
+  } finally {
+    giveBack(memory);
+  }
+}
+
+function runInMemory(program: Program, inputs: readonly Tensor[], memory: ArenaLease): Tensor[] | null {
   const values = new Array<Tensor | undefined>(program.slotCount);
   inputs.forEach((t, i) => (values[i] = t));
   const resolve = (ref: Ref) => ('slot' in ref ? values[ref.slot]! : ref.constant);
-  const memory = (program.memory ??= allocatePlan(program));
   let current: Instruction = program.instructions[0];
   let served = 0;
   const source: OutputBufferSource = {
@@ -142,12 +143,7 @@ function runCompiled(program: Program, inputs: readonly Tensor[]): Tensor[] | nu
   return completed ? program.outputs.map(resolve) : null;
 }
 
-function allocatePlan(program: Program): NonNullable<Program['memory']> {
-  const buffers = program.plannedBuffers.map(({ dtype, length }) => allocate(dtype, length));
-  return { buffers, all: new Set(buffers.map((buffer) => buffer.buffer)) };
-}
-
-function inPlannedMemory(memory: NonNullable<Program['memory']>, instruction: Instruction, output: Tensor): boolean {
+function inPlannedMemory(memory: ArenaLease, instruction: Instruction, output: Tensor): boolean {
   const data = output.storage.data.buffer;
   return instruction.outputBuffer !== null ? data === memory.buffers[instruction.outputBuffer].buffer : !memory.all.has(data);
 }

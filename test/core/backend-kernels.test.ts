@@ -28,12 +28,24 @@ function backendImports(file: string, text: string): string[] {
     .filter((target) => target === 'core/backend' || target.startsWith('core/backend/'));
 }
 
-describe('op files know nothing of backends', () => {
+describe('op files and transforms know nothing of backend kernels', () => {
   it('no file in core/ops imports from core/backend', () => {
     const files = readdirSync(join(root, 'core/ops')).filter((name) => name.endsWith('.ts'));
     expect(files.length).toBeGreaterThan(20);
     const offenders = files.flatMap((name) => backendImports(`core/ops/${name}`, readFileSync(join(root, 'core/ops', name), 'utf8')).map((target) => `${name} → ${target}`));
     expect(offenders).toEqual([]);
+  });
+
+  it('no file in core/transforms imports from core/backend/wasm (fusion is what a backend offers: Backend.fusion)', () => {
+    const files = readdirSync(join(root, 'core/transforms')).filter((name) => name.endsWith('.ts'));
+    expect(files).toContain('jit-fusion.ts');
+    const offenders = files.flatMap((name) =>
+      backendImports(`core/transforms/${name}`, readFileSync(join(root, 'core/transforms', name), 'utf8'))
+        .filter((target) => target.startsWith('core/backend/wasm'))
+        .map((target) => `${name} → ${target}`),
+    );
+    expect(offenders).toEqual([]);
+    expect(backendImports('core/transforms/jit.ts', "import { wasmFusedAvailable } from '../backend/wasm/elementwise/index.js';")).toEqual(['core/backend/wasm/elementwise/index.js']);
   });
 
   it('the scan finds such an import when there is one', () => {

@@ -115,6 +115,8 @@ describe('jit compiled programs', () => {
       expect(jf(x).item()).toBe(f(x).item());
       // on another backend the program runs its ops one by one, with that backend's kernels
       expect(tg.withBackend('reference', () => jf(x).item())).toBe(tg.withBackend('reference', () => f(x).item()));
+      // a backend that offers no fusion (Backend.fusion) gets programs without fused chains
+      expect(tg.withBackend('reference', () => tg.printProgram(tg.jit(f), x)).split('\n')[0]).not.toContain('fused');
     }));
 
   it('runs op by op on another backend than the one it was traced on, keeping its plan for that one', () => {

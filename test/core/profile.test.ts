@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
 import type { Tensor } from '../../core/index.js';
+import { type OpDef, apply } from '../../core/op.js';
 
 const calls = (profile: readonly tg.OpProfileEntry[]) => Object.fromEntries(profile.map((entry) => [entry.op, entry.calls]));
 const f = (x: Tensor) => tg.sum(tg.mul(tg.exp(x), tg.exp(tg.neg(x))));
@@ -27,7 +28,10 @@ describe('profileOps', () => {
     tg.withBackend('webasm', () => {
       const jf = tg.jit(f);
       jf(x);
-      expect(calls(tg.profileOps(() => jf(x)).profile)).toEqual({ identity: 1, fused: 1, sum: 1 });
+      const { profile } = tg.profileOps(() => jf(x));
+      // named by the ops it replaced, in program order, and run by the backend's fusion
+      expect(calls(profile)).toEqual({ identity: 1, 'fused[exp+neg+exp+mul]': 1, sum: 1 });
+      expect(profile.find((entry) => entry.op.startsWith('fused'))!.implementations).toEqual({ wasm: 1 });
     });
     const outer = tg.profileOps(() => {
       tg.neg(x);
@@ -36,6 +40,32 @@ describe('profileOps', () => {
     });
     // the inner profile took exp; the outer one sees only its own ops
     expect(calls(outer.profile)).toEqual({ neg: 2 });
+  });
+
+  it('counts an op whose dispatch throws, so a caller that catches it and goes on sees its time', () => {
+    const failing: OpDef<{}, {}> = {
+      name: 'identity',
+      args: ['x'],
+      infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+      forward: () => {
+        throw new tg.OptionError('this kernel cannot run');
+      },
+      save: () => ({}),
+      vjp: (ct) => [ct],
+    };
+    const x = tg.tensor([1, 2]);
+    const { result, profile } = tg.profileOps(() => {
+      let caught: unknown;
+      try {
+        apply(failing, [x], {});
+      } catch (error) {
+        caught = error;
+      }
+      return caught;
+    });
+    expect(result).toBeInstanceOf(tg.OptionError);
+    expect(profile).toHaveLength(1);
+    expect(profile[0]).toMatchObject({ op: 'identity', calls: 1, implementations: { threw: 1 } });
   });
 
   it('prints one line per op class and the total', () => {

@@ -4,8 +4,9 @@
  * op's forward gives its kernel function, and returns null where it cannot run (no SIMD, a shape it does
  * not cover): the backend then runs the kernel function.
  */
+import type { ElementwiseFusion } from '../fusion.js';
 import type { HostKernelTable } from '../kernel-table.js';
-import { wasmBinary, wasmElementwise, wasmRowSoftmax, wasmRowStandardize, wasmSum } from './elementwise/index.js';
+import { fusedBinaries, fusedUnaries, wasmBinary, wasmElementwise, wasmFused, wasmFusedAvailable, wasmRowSoftmax, wasmRowStandardize, wasmSum } from './elementwise/index.js';
 import { wasmMatmul, wasmMatmulAvailable } from './matmul/index.js';
 
 /** x·scale (+ shift): two SIMD passes with scale and shift as windows repeating every row. */
@@ -35,3 +36,22 @@ export const wasmKernels: HostKernelTable = {
   standardize: ([x], { d, eps }) => wasmRowStandardize(x, d, eps),
   scaleShift,
 };
+
+const fusion: ElementwiseFusion = {
+  implementation: 'wasm',
+  unaries: fusedUnaries,
+  binaries: fusedBinaries,
+  compile: (expression) => (inputs, size) => {
+    const values = wasmFused(expression, inputs, size);
+    if (!values) throw new Error('wasm fusion: internal error: a fused kernel ran where WebAssembly SIMD is missing');
+    return values;
+  },
+};
+
+/**
+ * Chains of the table's elementwise ops as generated SIMD loops (`elementwise/fused-kernels.ts`), whose
+ * lanes equal the table's kernels'; undefined where WebAssembly SIMD is missing.
+ */
+export function wasmFusion(): ElementwiseFusion | undefined {
+  return wasmFusedAvailable() ? fusion : undefined;
+}

@@ -10,24 +10,15 @@
  * op's lanes are computed as its own kernel computes them (IEEE float32 arithmetic; exp, gelu and
  * gelu′ by the same emitters as `kernels.ts`), so a fused chain gives the unfused chain's values.
  */
+import type { FusedBinary, FusedExpression, FusedUnary } from '../../fusion.js';
 import { FunctionBuilder } from '../emitter.js';
 import { elementwiseBodies } from './kernels.js';
 
-export type FusedUnary = 'neg' | 'abs' | 'square' | 'sqrt' | 'exp' | 'gelu' | 'geluDerivative';
-export type FusedBinary = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+export type { FusedBinary, FusedExpression, FusedNode, FusedUnary } from '../../fusion.js';
+
+/** The ops this emitter fuses: every one the expressions may hold. */
 export const fusedUnaries: readonly FusedUnary[] = ['neg', 'abs', 'square', 'sqrt', 'exp', 'gelu', 'geluDerivative'];
 export const fusedBinaries: readonly FusedBinary[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'];
-
-/** A node reads input k, or applies an op to earlier nodes (by index); the last node is the result. */
-export type FusedNode =
-  | { readonly input: number }
-  | { readonly unary: FusedUnary; readonly x: number }
-  | { readonly binary: FusedBinary; readonly a: number; readonly b: number };
-
-export interface FusedExpression {
-  readonly inputCount: number;
-  readonly nodes: readonly FusedNode[];
-}
 
 const binaryLanes: Record<FusedBinary, (f: FunctionBuilder) => FunctionBuilder> = {
   add: (f) => f.f32x4Add(),
