@@ -1,4 +1,6 @@
 import type { KernelCall, KernelRun, StridedCopy } from '../kernel.js';
+import type { Tensor } from '../tensor.js';
+import type { Program } from '../transforms/jit-program.js';
 
 export type BackendName = 'reference' | 'gpujs' | 'webgpu';
 export const backendNames: readonly BackendName[] = ['reference', 'gpujs', 'webgpu'];
@@ -29,5 +31,11 @@ export interface Backend {
   run(call: KernelCall): KernelRun;
   /** A faster copy of float32 views into row-major order, where the backend has one. */
   readonly copyStrided?: StridedCopy;
+  /**
+   * Runs a whole compiled jit program in the backend's own way (WebGPU: on the device, one read-back),
+   * where it has one; null to let jit run it instruction by instruction. Asked only where jit would run
+   * the program compiled (no tape or trace watching, traced on this backend).
+   */
+  runProgram?(program: Program, inputs: readonly Tensor[]): Tensor[] | null;
   info(): BackendInfo;
 }

@@ -94,7 +94,7 @@ function fusesHere(backend: Backend): boolean {
  */
 function run<Out>(program: Program, inputs: readonly Tensor[]): Out {
   const compiled = !anyTapeActive() && !tracing() && !program.abandoned && program.tracedOn === currentBackend();
-  const outputs = (compiled ? runCompiled(program, inputs) : null) ?? runApplied(program, inputs);
+  const outputs = (compiled ? (program.tracedOn.runProgram?.(program, inputs) ?? runCompiled(program, inputs)) : null) ?? runApplied(program, inputs);
   return treeUnflatten<Out>(program.outputDef, outputs);
 }
 
