@@ -158,6 +158,9 @@ export function lowerProgram(program: Program): LoweredProgram {
   };
 
   for (let slot = 0; slot < program.inputCount; slot++) host.add(slot);
+  // a value nothing reads (work whose result f dropped) gives its buffer back at once
+  const read = new Set<number>();
+  for (const ref of [...program.instructions.flatMap((instruction) => instruction.inputs), ...program.outputs]) if ('slot' in ref) read.add(ref.slot);
   program.instructions.forEach((instruction, i) => {
     const inputsFloat32 = instruction.inputs.every((ref) => ('slot' in ref ? dtypeOfSlot(program, ref.slot) : ref.constant.dtype) === 'float32');
     const allHost = instruction.inputs.every(onHost);
@@ -178,6 +181,7 @@ export function lowerProgram(program: Program): LoweredProgram {
     const views = instruction.inputs.map((ref) => viewOf(ref)!);
     const out = lowerInstruction(instruction, views, { fresh, copy, steps, hold, letGo });
     device.set(instruction.out, out);
+    if (!read.has(instruction.out)) letGo(out.buffer);
     for (const slot of program.releases[i]) {
       const view = device.get(slot);
       if (view) letGo(view.buffer);
