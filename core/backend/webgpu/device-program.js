@@ -10,7 +10,7 @@ const STORAGE = 0x0080, UNIFORM = 0x0040, COPY_SRC = 0x0004, COPY_DST = 0x0008, 
 const copyGroup = 64;
 const maxGroupsX = 65535;
 /** Axes the strided copy shader handles (two vec4 rows of shape and strides). */
-export const copyRankLimit = 8;
+const copyRankLimit = 8;
 
 const copySource = /* wgsl */ `
 struct Copy { size : u32, rank : u32, width : u32, pad : u32, srcOffset : i32, dstOffset : i32, pad1 : i32, pad2 : i32,

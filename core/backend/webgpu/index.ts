@@ -25,7 +25,8 @@ const kernelCacheLimit = 512;
  * Runs each op's gpu.js kernel function as a WGSL compute shader (gpu.js `mode: 'webgpu'`) on a WebGPU
  * adapter: in Node through the `webgpu` package (Dawn), on a real GPU or on SwiftShader. The device lives
  * in a worker thread and each kernel call waits for its result (`device.ts`), so every op is a
- * synchronous upload, dispatch and read-back. float64 and int32 tensors run on the reference backend.
+ * synchronous upload, dispatch and read-back; a compiled jit program runs as a whole on the device with
+ * one read-back (`runProgram`). float64 and int32 tensors run on the reference backend.
  */
 export class WebgpuBackend implements Backend {
   readonly name = 'webgpu' as const;
