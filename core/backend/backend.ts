@@ -1,5 +1,7 @@
 import type { KernelCall, KernelRun, StridedCopy } from '../kernel.js';
 import type { ElementwiseFusion } from './fusion.js';
+import type { Tensor } from '../tensor.js';
+import type { Program } from '../transforms/jit-program.js';
 
 export type BackendName = 'reference' | 'gpujs' | 'webgpu';
 export const backendNames: readonly BackendName[] = ['reference', 'gpujs', 'webgpu'];
@@ -32,5 +34,11 @@ export interface Backend {
   readonly copyStrided?: StridedCopy;
   /** Compiles chains of float32 elementwise ops into one kernel each, for jit's programs, where the backend has it (`fusion.ts`). */
   readonly fusion?: ElementwiseFusion;
+  /**
+   * Runs a whole compiled jit program in the backend's own way (WebGPU: on the device, one read-back),
+   * where it has one; null to let jit run it instruction by instruction. Asked only where jit would run
+   * the program compiled (no tape or trace watching, traced on this backend).
+   */
+  runProgram?(program: Program, inputs: readonly Tensor[]): Tensor[] | null;
   info(): BackendInfo;
 }

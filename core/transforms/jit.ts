@@ -86,7 +86,7 @@ export function jit<Args extends unknown[], Out>(f: (...args: Args) => Out, opti
  */
 function run<Out>(program: Program, inputs: readonly Tensor[]): Out {
   const compiled = !anyTapeActive() && !tracing() && !program.abandoned && program.tracedOn === currentBackend();
-  const outputs = (compiled ? runCompiled(program, inputs) : null) ?? runApplied(program, inputs);
+  const outputs = (compiled ? (program.tracedOn.runProgram?.(program, inputs) ?? runCompiled(program, inputs)) : null) ?? runApplied(program, inputs);
   return treeUnflatten<Out>(program.outputDef, outputs);
 }
 

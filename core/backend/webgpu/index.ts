@@ -1,12 +1,19 @@
+import ndarray from 'ndarray';
+import { debugNans, withinReplay } from '../../debug-nans.js';
 import { allocate } from '../../dtype.js';
 import { BackendError } from '../../errors.js';
 import type { KernelCall, KernelRun } from '../../kernel.js';
+import { execute } from '../../op.js';
+import { activeOpProfile } from '../../profile.js';
+import { Tensor, contiguousData } from '../../tensor.js';
+import type { Program, Ref } from '../../transforms/jit-program.js';
 import type { OpName } from '../../ops/names.js';
 import { wasmStridedCopy } from '../wasm/elementwise/index.js';
 import type { Backend, BackendInfo } from '../backend.js';
 import { isNode } from '../../platform/node-builtin.js';
 import { ReferenceBackend } from '../reference.js';
 import { type AdapterInfo, type DeviceThread, openDeviceThread } from './device.js';
+import { type LoweredProgram, ProgramRefusal, lowerProgram, withArgumentTypes } from './program-lowering.js';
 import { wgslKernels } from './wgsl-kernels.js';
 
 /** Debian's chromium package ships SwiftShader, a Vulkan driver on the CPU that Dawn accepts. */
@@ -19,8 +26,9 @@ const kernelCacheLimit = 512;
  * Runs each op's gpu.js kernel function as a WGSL compute shader (gpu.js `mode: 'webgpu'`) on a WebGPU
  * adapter: in Node through the `webgpu` package (Dawn), on a real GPU or on SwiftShader; in a browser's
  * Web Worker through `navigator.gpu`. The device lives in a worker of its own and each kernel call waits
- * for its result (`device.ts`), so every op is a synchronous upload, dispatch and read-back. float64 and
- * int32 tensors run on the reference backend.
+ * for its result (`device.ts`), so every op is a synchronous upload, dispatch and read-back; a compiled
+ * jit program runs as a whole on the device with one read-back (`runProgram`). float64 and int32
+ * tensors run on the reference backend.
  */
 export class WebgpuBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -32,6 +40,17 @@ export class WebgpuBackend implements Backend {
   private nextKernelId = 0;
   /** Tensors live in host memory between kernels, so views copy there as on the gpu.js CPU modes. */
   readonly copyStrided = wasmStridedCopy;
+  /** Each jit program's device build (its id on the device thread), or why it runs op by op. */
+  private readonly programs = new WeakMap<Program, { readonly id: number; readonly lowered: LoweredProgram } | { readonly refused: string }>();
+  private nextProgramId = 0;
+  /** Lets the device thread free a program's buffers once the program is gone. */
+  private readonly programsGone = new FinalizationRegistry<number>((id) => {
+    try {
+      this.device.call({ kind: 'forgetProgram', id });
+    } catch {
+      // a closed device has nothing left to free
+    }
+  });
 
   constructor() {
     const device = openDeviceThread();
@@ -68,6 +87,62 @@ export class WebgpuBackend implements Backend {
       size: call.size,
     }) as Float32Array;
     return { data, implementation: 'gpujs' };
+  }
+
+  /**
+   * Runs a compiled jit program as a whole on the device (`program-lowering.ts`, `device-program.js`):
+   * the inputs uploaded once, every instruction a dispatch over device buffers, the outputs read back
+   * with one mapAsync. Null (jit then runs it op by op) while NaN checks or an op profile want to see
+   * each op, or for a program the device cannot run, whose reason is printed once.
+   */
+  runProgram(program: Program, inputs: readonly Tensor[]): Tensor[] | null {
+    if (debugNans() || activeOpProfile() !== null) return null;
+    let built = this.programs.get(program);
+    if (!built) {
+      built = this.buildProgram(program, inputs);
+      this.programs.set(program, built);
+    }
+    if ('refused' in built) return null;
+    const { id, lowered } = built;
+    const values = new Array<Tensor | undefined>(program.slotCount);
+    inputs.forEach((t, i) => (values[i] = t));
+    const resolve = (ref: Ref) => ('slot' in ref ? values[ref.slot]! : ref.constant);
+    withinReplay(() => {
+      for (const i of lowered.hostSteps) {
+        const instruction = program.instructions[i];
+        values[instruction.out] = execute(instruction.op, instruction.inputs.map(resolve), instruction.attrs, instruction.type);
+      }
+    });
+    const uploads = lowered.uploads.map((slot) => {
+      const data = contiguousData(values[slot]!.storage) as Float32Array;
+      // a view of a larger buffer would post all of that buffer
+      return data.byteLength === data.buffer.byteLength ? data : data.slice();
+    });
+    const readBack = this.device.call({ kind: 'runProgram', id, inputs: uploads }) as Float32Array[];
+    return lowered.results.map((source) => {
+      if ('readBack' in source) return new Tensor(ndarray(readBack[source.readBack], [...source.shape]));
+      return 'slot' in source ? values[source.slot]! : source.constant;
+    });
+  }
+
+  private buildProgram(program: Program, inputs: readonly Tensor[]): { readonly id: number; readonly lowered: LoweredProgram } | { readonly refused: string } {
+    try {
+      withArgumentTypes(program, inputs);
+      const lowered = lowerProgram(program);
+      const id = this.nextProgramId++;
+      this.device.call({ kind: 'compileProgram', id, plan: lowered.plan });
+      this.programsGone.register(program, id);
+      return { id, lowered };
+    } catch (error) {
+      const reason = error instanceof ProgramRefusal ? error.message : `the device could not build it (${(error as Error).message})`;
+      console.warn(`tapegrad: webgpu runs this jit program op by op, one read-back per op: ${reason}`);
+      return { refused: reason };
+    }
+  }
+
+  /** Read-backs (mapAsync calls) the device thread has made so far: one per op on the per-op path, one per call of a device program. */
+  readBacks(): number {
+    return (this.device.call({ kind: 'counters' }) as { readBacks: number }).readBacks;
   }
 
   private kernelId(call: KernelCall): number {
