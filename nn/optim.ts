@@ -144,9 +144,20 @@ export function adamwCoefficientTensors(plan: AdamwPlan, dtype: DType): { [name:
   );
 }
 
-/** A state's moments without their step counts (which stay on the host). */
-export function adamwMoments(state: AdamwState): AdamwMoments {
-  return Object.fromEntries(Object.entries(state).map(([name, { expAvg, expAvgSq }]) => [name, { expAvg, expAvgSq }]));
+/**
+ * The moments of every parameter the plan updates, without their step counts (which stay on the host),
+ * and zeros where the state has none yet: so the first step hands a compiled update the same tree as
+ * later steps (one `jit` signature, not a second trace), with the values `adamwApply` would start from.
+ */
+export function adamwMoments(params: PyTree, state: AdamwState, plan: AdamwPlan): AdamwMoments {
+  const paramsByName = new Map(namedLeaves(params));
+  return Object.fromEntries(
+    Object.keys(plan).map((name) => {
+      const slot = state[name];
+      const param = paramsByName.get(name)!;
+      return [name, slot ? { expAvg: slot.expAvg, expAvgSq: slot.expAvgSq } : { expAvg: zerosLike(param), expAvgSq: zerosLike(param) }];
+    }),
+  );
 }
 
 /** The state after a step: the plan's step counts with the new moments; other slots unchanged. */

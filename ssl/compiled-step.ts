@@ -26,7 +26,7 @@ export function optimizerInputs(
 ): { plan: AdamwPlan; dtype: DType; scalars: StepScalars; moments: AdamwMoments } {
   const plan = adamwPlan(params, optimizer, hparams);
   const dtype = treeLeaves(params)[0]?.dtype ?? 'float32';
-  return { plan, dtype, scalars: { momentum: emaWeights(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) }, moments: adamwMoments(optimizer) };
+  return { plan, dtype, scalars: { momentum: emaWeights(momentum, dtype), adamw: adamwCoefficientTensors(plan, dtype) }, moments: adamwMoments(params, optimizer, plan) };
 }
 
 /** The loss read back on the host; a NaN or infinite one throws `NonFiniteLossError` (the state after it would be useless), as the official loops exit. */

@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tg from '../../core/index.js';
-import { compiledStep, finiteLoss } from '../../ssl/compiled-step.js';
+import { adamwApply, adamwNextState } from '../../nn/optim.js';
+import { compiledStep, finiteLoss, optimizerInputs } from '../../ssl/compiled-step.js';
 import { NonFiniteLossError } from '../../ssl/errors.js';
 
 beforeAll(() => tg.setBackend('reference'));
@@ -49,6 +50,27 @@ describe('compiledStep', () => {
     // each compiled step keeps its own programs
     expect(forms.compiled()(first, tg.tensor([1, 1]))).toEqual([3, 3]);
     expect(counts).toEqual({ built: 3, bodyRuns: 3 });
+  });
+});
+
+describe('optimizerInputs', () => {
+  it('hands the first step the moments tree of later steps (zeros where the state has none), so a compiled update traces once', () => {
+    const params = { w: tg.tensor([[1, 2], [3, 4]]), b: tg.tensor([1, -1]) };
+    const grads = { w: tg.tensor([[0.5, 0.5], [1, 1]]), b: tg.tensor([2, 2]) };
+    const first = optimizerInputs(params, {}, { lr: 0.1 }, 0.99);
+    expect(first.moments.w.expAvg.toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(first.moments.b.expAvgSq.toArray()).toEqual([0, 0]);
+    const coefficients = Object.fromEntries(Object.entries(first.plan).map(([name, entry]) => [name, entry.coefficients]));
+    const state = adamwNextState({}, first.plan, adamwApply(params, grads, first.moments, coefficients).moments);
+    const second = optimizerInputs(params, state, { lr: 0.1 }, 0.99);
+    let traces = 0;
+    const update = tg.jit((moments: typeof first.moments) => {
+      traces += 1;
+      return tg.add(moments.w.expAvg, moments.b.expAvgSq);
+    });
+    update(first.moments);
+    expect(update(second.moments).toArray()).toEqual([[0.05 + 0.004, 0.05 + 0.004], [0.1 + 0.004, 0.1 + 0.004]].map((row) => row.map((v) => Math.fround(v))));
+    expect(traces).toBe(1);
   });
 });
 

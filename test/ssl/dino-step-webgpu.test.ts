@@ -46,7 +46,7 @@ describe.skipIf(webgpuMissing !== null)('jitDinoStep on webgpu', () => {
         const losses: number[] = [];
         const readBacks = () => (backend === 'webgpu' ? (currentBackend() as WebgpuBackend).readBacks() : 0);
         let lastStepReadBacks = 0;
-        // steps 0 and 1 trace (step 0's moments are laid out unlike later steps', so its signature differs); step 2 runs the compiled program
+        // step 0 traces; steps 1 and 2 run the compiled program (the first step is handed zero moments of the later steps' layout)
         for (let i = 0; i < 3; i++) {
           const before = readBacks();
           const { state: next, metrics } = step(state, cropsOf(i), random.foldIn(random.key(6), i));
