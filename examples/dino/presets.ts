@@ -128,6 +128,12 @@ const long: DinoRunConfig = { ...k32Ema099Koleo, steps: 4000 };
  */
 const defaultPreset: DinoRunConfig = { ...long, steps: 1100, scheduleSteps: long.steps };
 
+/**
+ * The default's recipe at patch 4, whose 7×7 attention grid a person can read (patch 7 gives 4×4), with
+ * 12² local crops (a multiple of the patch); a step costs about twice the default's, so it runs 600.
+ */
+const attention: DinoRunConfig = { ...defaultPreset, patchSize: 4, localSize: 12, steps: 600 };
+
 /** A seconds-long run for the smoke test: patch 7, width 16, one block, K 64. */
 const tiny: DinoRunConfig = {
   ...benchVitMnist,
@@ -138,6 +144,6 @@ const tiny: DinoRunConfig = {
   localCrops: 2, localSize: 14,
 };
 
-export const presets = { default: defaultPreset, long, 'k32-ema099': k32Ema099, 'k32-ema099-koleo': k32Ema099Koleo, 'bench-vit-mnist': benchVitMnist, tiny } as const;
+export const presets = { default: defaultPreset, long, attention, 'k32-ema099': k32Ema099, 'k32-ema099-koleo': k32Ema099Koleo, 'bench-vit-mnist': benchVitMnist, tiny } as const;
 export type PresetName = keyof typeof presets;
 export const presetNames = Object.keys(presets) as PresetName[];

@@ -10,7 +10,7 @@ import { FlagError, type FlagValues, parseFlagsOrHelp } from '../support/cli.js'
 import { type DinoRunConfig, type PresetName, presetNames, presets } from './presets.js';
 
 export const flagSpecs = {
-  preset: { type: 'choice', choices: presetNames, default: 'default', help: 'default: DINO with DINOv2\'s KoLeo, the best k-NN found within 10 minutes; long: the same for 30–60 minutes; k32-ema099, k32-ema099-koleo: issue 18\'s reference recipes (1,000 steps); bench-vit-mnist: the official recipe scaled to digits (fixed); tiny: a seconds-long smoke test' },
+  preset: { type: 'choice', choices: presetNames, default: 'default', help: 'default: DINO with DINOv2\'s KoLeo, the best k-NN found within 10 minutes; long: the same for 30–60 minutes; attention: the default\'s recipe at patch 4 (a 7×7 attention grid); k32-ema099, k32-ema099-koleo: issue 18\'s reference recipes (1,000 steps); bench-vit-mnist: the official recipe scaled to digits (fixed); tiny: a seconds-long smoke test' },
   steps: { type: 'integer', default: 0, min: 0, help: "training steps in all; 0 takes the preset's (a resumed run continues up to this count)" },
   seed: { type: 'integer', default: 0, min: 0, help: 'seed of the initialisation, batch order, crops and stochastic depth' },
   backend: { type: 'choice', choices: backendChoices, default: 'gpujs', help: 'where kernels run (gpujs picks its best mode; reference is plain JavaScript)' },
