@@ -10,10 +10,10 @@
  * Run with `npx tsx bench/matmul-shapes.ts` (`--no-torch` to skip PyTorch). Not a test.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { wasmMatmul, wasmMatmulInfo, wasmMatmulWarmup } from '../core/backend/wasm/matmul/index.js';
+import { timeRuns } from './timing.js';
+import { torchPython } from './torch-python.js';
 
 interface Case {
   readonly label: string;
@@ -77,29 +77,7 @@ function seeded(length: number, seed: number): Float32Array {
 }
 
 /** Median milliseconds: warm-up, then 5 timed runs if one takes over 100 ms, else 15. */
-function medianMs(body: () => void): number {
-  const first = performance.now();
-  body();
-  const slow = performance.now() - first > 100;
-  if (!slow) body();
-  const samples: number[] = [];
-  for (let r = 0; r < (slow ? 5 : 15); r++) {
-    const start = performance.now();
-    body();
-    samples.push(performance.now() - start);
-  }
-  return samples.sort((x, y) => x - y)[Math.floor(samples.length / 2)];
-}
-
-/** Same lookup as bench/run.ts: $TAPEGRAD_TORCH_PYTHON, /usr/bin/python3, python3; OpenBLAS from bench/.openblas first. */
-function torchPython(): { python: string; env: NodeJS.ProcessEnv } | undefined {
-  const candidates = [process.env.TAPEGRAD_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => Boolean(c));
-  const python = candidates.find((candidate) => spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
-  if (python === undefined) return undefined;
-  const openblas = process.env.TAPEGRAD_OPENBLAS_DIR ?? fileURLToPath(new URL('./.openblas/usr/lib/x86_64-linux-gnu/openblas-openmp', import.meta.url));
-  const env = existsSync(openblas) ? { ...process.env, LD_LIBRARY_PATH: [openblas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : process.env;
-  return { python, env };
-}
+const medianMs = (body: () => void): number => timeRuns(body, 100).median;
 
 /** Reads [[batch, m, k, n], …] on stdin; prints a JSON line: threads, BLAS, median ms per shape. */
 const torchTimer = `
@@ -131,7 +109,7 @@ function torchMedians(): { note: string; ms: number[] } | { note: string; ms?: u
   const torch = torchPython();
   if (!torch) return { note: 'PyTorch skipped: no python with torch (see bench/run.ts)' };
   const shapes = JSON.stringify(cases.map(({ batch, m, k, n }) => [batch, m, k, n]));
-  const run = spawnSync(torch.python, ['-c', torchTimer], { input: shapes, env: torch.env, encoding: 'utf8', timeout: 600_000 });
+  const run = spawnSync(torch.python, ['-c', torchTimer], { input: shapes, env: { ...process.env, ...torch.env }, encoding: 'utf8', timeout: 600_000 });
   if (run.status !== 0) return { note: `PyTorch failed: ${run.stderr.trim().split('\n').pop()}` };
   const parsed = JSON.parse(run.stdout.trim().split('\n').pop()!) as { threads: number; version: string; blas: string[]; ms: number[] };
   return { note: `PyTorch ${parsed.version}, ${parsed.threads} intra-op threads, BLAS ${parsed.blas.join(', ') || 'none mapped'}`, ms: parsed.ms };

@@ -9,6 +9,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { wasmMatmul, wasmMatmulInfo, wasmMatmulWarmup, type WasmMatmulPhases } from '../core/backend/wasm/matmul/index.js';
+import { type Timing, timeRuns } from './timing.js';
 
 interface Case {
   readonly label: string;
@@ -16,12 +17,6 @@ interface Case {
   readonly m: number;
   readonly k: number;
   readonly n: number;
-}
-
-interface Timing {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
 }
 
 /** C = A·B with C accumulated in a Float32Array, i, then p, then j innermost. */
@@ -40,21 +35,6 @@ function plainMatmul(a: Float32Array, b: Float32Array, { batch, m, k, n }: Case)
   return c;
 }
 
-/** One warm-up run (two for fast bodies), then 5 timed runs if one takes over 200 ms, else 15. */
-function time(body: () => void): Timing {
-  const first = performance.now();
-  body();
-  const slow = performance.now() - first > 200;
-  if (!slow) body();
-  const samples: number[] = [];
-  for (let r = 0; r < (slow ? 5 : 15); r++) {
-    const start = performance.now();
-    body();
-    samples.push(performance.now() - start);
-  }
-  samples.sort((x, y) => x - y);
-  return { median: samples[Math.floor(samples.length / 2)], min: samples[0], max: samples[samples.length - 1] };
-}
 
 /** Median milliseconds of each phase of the one-thread wasm call over 15 calls. */
 function phaseMedians(body: () => void): string {
@@ -97,14 +77,14 @@ for (const shape of cases) {
   const a = seeded(batch * m * k, 1);
   const b = seeded(batch * k * n, 2);
   const flops = 2 * batch * m * k * n;
-  const plain = time(() => plainMatmul(a, b, shape));
-  const one = time(() => wasmMatmul(a, b, m, k, n, batch, { threads: 1 }));
+  const plain = timeRuns(() => plainMatmul(a, b, shape), 200);
+  const one = timeRuns(() => wasmMatmul(a, b, m, k, n, batch, { threads: 1 }), 200);
   const phases = phaseMedians(() => wasmMatmul(a, b, m, k, n, batch, { threads: 1 }));
-  const two = time(() => wasmMatmul(a, b, m, k, n, batch, { threads }));
+  const two = timeRuns(() => wasmMatmul(a, b, m, k, n, batch, { threads }), 200);
   const used = wasmMatmulInfo().lastCallThreads;
   const out = new Float32Array(batch * m * n);
-  const oneReused = time(() => wasmMatmul(a, b, m, k, n, batch, { threads: 1, out }));
-  const twoReused = time(() => wasmMatmul(a, b, m, k, n, batch, { threads, out }));
+  const oneReused = timeRuns(() => wasmMatmul(a, b, m, k, n, batch, { threads: 1, out }), 200);
+  const twoReused = timeRuns(() => wasmMatmul(a, b, m, k, n, batch, { threads, out }), 200);
   rows.push([shape.label, format(flops, plain), format(flops, one), format(flops, two), format(flops, oneReused), format(flops, twoReused), String(used), phases]);
 }
 

@@ -10,13 +10,13 @@
  * --profile (tapegrad's rows time one more step per op class, printed after the table).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { availableGpuModes, webgpuSupport } from '../core/index.js';
 import type { DinoBenchResult } from './dino-step/harness.js';
 import { benchVitMnist } from './dino-step/preset.js';
 import { type Agreement, type RowOutcome, formatAgreement, formatTable, rowLabel } from './dino-step/report.js';
+import { torchPython } from './torch-python.js';
 
 interface Flags {
   readonly steps: number;
@@ -68,21 +68,6 @@ interface Target {
 }
 
 const tsx = (file: string, ...args: string[]) => ['npx', 'tsx', `bench/${file}`, ...args];
-
-/**
- * A python with torch: `TAPEGRAD_TORCH_PYTHON`, else Debian's `/usr/bin/python3` (where
- * `apt-get install python3-torch` puts it, often not the `python3` first on PATH), else `python3`.
- * Debian's torch links netlib's reference BLAS; OpenBLAS unpacked by `bench/fetch-openblas.sh`
- * (or named by `TAPEGRAD_OPENBLAS_DIR`) goes first on LD_LIBRARY_PATH. The row's notes say which BLAS loaded.
- */
-function torchPython(): { python: string; env: Record<string, string> } | undefined {
-  const candidates = [process.env.TAPEGRAD_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => Boolean(c));
-  const python = candidates.find((candidate) => spawnSync(candidate, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
-  if (python === undefined) return undefined;
-  const openblas = process.env.TAPEGRAD_OPENBLAS_DIR ?? fileURLToPath(new URL('./.openblas/usr/lib/x86_64-linux-gnu/openblas-openmp', import.meta.url));
-  const env: Record<string, string> = existsSync(openblas) ? { LD_LIBRARY_PATH: [openblas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {};
-  return { python, env };
-}
 
 function targets(only: readonly string[]): Target[] {
   const list: Target[] = [];
