@@ -91,7 +91,7 @@ describe('examples/dino-mnist', () => {
   it('refuses an unknown flag or preset, naming what is allowed', async () => {
     await expect(run([...tiny, '--stepz', '3'])).rejects.toThrow(/unknown flag --stepz \(did you mean --steps\?\)/);
     await expect(run([...tiny, '--preset', 'huge'])).rejects.toThrow(FlagError);
-    await expect(run([...tiny, '--preset', 'huge'])).rejects.toThrow('unknown preset "huge"; allowed: default, long, k32-ema099, k32-ema099-koleo, bench-vit-mnist, tiny');
+    await expect(run([...tiny, '--preset', 'huge'])).rejects.toThrow('unknown preset "huge"; allowed: default, long, attention, k32-ema099, k32-ema099-koleo, bench-vit-mnist, tiny');
     await expect(run([...tiny, '--set', 'learningRate=1'])).rejects.toThrow(/--set: unknown key "learningRate"/);
   });
 
@@ -119,7 +119,7 @@ describe('examples/dino-mnist', () => {
     const script = join(import.meta.dirname, '../../examples/dino-mnist.ts');
     const child = spawnSync(process.execPath, ['--import', 'tsx', script, '--preset', 'huge'], { encoding: 'utf8' });
     expect(child.status).toBe(1);
-    expect(child.stderr.trim()).toBe('dino-mnist: --preset: unknown preset "huge"; allowed: default, long, k32-ema099, k32-ema099-koleo, bench-vit-mnist, tiny');
+    expect(child.stderr.trim()).toBe('dino-mnist: --preset: unknown preset "huge"; allowed: default, long, attention, k32-ema099, k32-ema099-koleo, bench-vit-mnist, tiny');
     expect(existsSync(join('runs', 'dino-huge-seed0'))).toBe(false);
   });
 });
