@@ -13,7 +13,7 @@ import { requireNodeBuiltin } from '../../core/platform/node-builtin.js';
 import type { DinoModelParams } from '../../nn/index.js';
 import { type MomentTree, momentShapes, optimizerState, optimizerTree } from '../support/optimizer-checkpoint.js';
 import type { DinoState } from '../../ssl/index.js';
-import { presetNames } from './presets.js';
+import { type DinoRunConfig, presetNames, presets } from './presets.js';
 import { type RunDefinition, RunError } from './run-config.js';
 
 export const checkpointFormat = 'tapegrad/dino-mnist/1';
@@ -119,6 +119,7 @@ export function readCheckpointHeader(path: string): CheckpointHeader {
   if (typeof definition !== 'object' || definition === null || !presetNames.includes(definition.preset) || typeof definition.config !== 'object' || !Number.isInteger(definition.steps)) {
     throw cannotResume(path, 'its "run" metadata does not describe a run of this example');
   }
+  const config = savedRunConfig(path, definition.config);
   const step = Number(metadata.step);
   if (!Number.isInteger(step) || step < 0 || step > definition.steps) throw cannotResume(path, `it records step ${JSON.stringify(metadata.step)}, not an integer in [0, ${definition.steps}]`);
   const baselines = parseJson(path, metadata.baselines, 'baselines') as Baselines;
@@ -128,7 +129,22 @@ export function readCheckpointHeader(path: string): CheckpointHeader {
   const runKey = tensors['rng.key'];
   if (runKey === undefined || runKey.dtype !== 'int32' || runKey.size !== 2) throw cannotResume(path, 'it holds no PRNG key (rng.key, int32 [2])');
   const trainSeconds = Number(metadata.train_seconds);
-  return { definition, step, info: { trainSeconds: Number.isFinite(trainSeconds) ? trainSeconds : 0, baselines }, runKey };
+  return { definition: { ...definition, config }, step, info: { trainSeconds: Number.isFinite(trainSeconds) ? trainSeconds : 0, baselines }, runKey };
+}
+
+/** Keys added to the run config after checkpoints were first written, with the value that reproduces those older runs. */
+const addedConfigKeys: Partial<DinoRunConfig> = { scheduleSteps: 0 };
+
+/**
+ * The config a checkpoint was written with, in this version's form: a key added since takes the value
+ * the older run had in effect (`addedConfigKeys`); any other key missing is a `RunError` naming it,
+ * never an undefined setting that would turn a schedule into NaN.
+ */
+export function savedRunConfig(path: string, saved: Partial<DinoRunConfig>): DinoRunConfig {
+  const config = { ...addedConfigKeys, ...saved };
+  const missing = Object.keys(presets.default).filter((key) => !(key in config));
+  if (missing.length > 0) throw cannotResume(path, `its run config lacks ${missing.join(', ')}, which this version needs`);
+  return config as DinoRunConfig;
 }
 
 /** The state saved in `path`, read into the shapes of `fresh` (a newly initialised state of the same run). */

@@ -6,7 +6,7 @@
  * Raw pixels (784-d) get the same k-NN, probe and few-shot. Features are extracted in batches of
  * `chunkSize` images, outside every tape.
  */
-import { type Tensor, concat, mean, reshape, sliceAxis, stopGradient } from '../../core/index.js';
+import { type Tensor, concat, jit, mean, reshape, sliceAxis, stopGradient } from '../../core/index.js';
 import { type VitConfig, type VitParams, vit } from '../../nn/index.js';
 import { type AttentionJaccardResult, attentionJaccard, featureSpread } from '../../ssl/index.js';
 import { type KnnScore, knnScore, pixelKnnScore } from '../support/knn-score.js';
@@ -27,19 +27,49 @@ interface BackboneFeatures {
   readonly jaccard?: AttentionJaccardResult;
 }
 
+/** What one evaluation forward returns for a chunk of images. */
+interface ChunkFeatures {
+  readonly cls: Tensor;
+  readonly clsPatch: Tensor;
+  readonly attention?: Tensor;
+}
+
+type ChunkForward = (backbone: VitParams, images: Tensor) => ChunkFeatures;
+
+/**
+ * The evaluation forward of a chunk, compiled with jit once per configuration (and per chunk shape by
+ * jit itself): thousands of images go through the same program, which on the CPU backends runs fused,
+ * and on WebGPU as one device program with one read-back per chunk instead of one per op.
+ */
+const chunkForwards = new Map<string, ChunkForward>();
+
+function chunkForward(config: VitConfig, withAttention: boolean): ChunkForward {
+  const evalConfig = { ...config, dropPathRate: 0 };
+  const key = JSON.stringify([evalConfig, withAttention]);
+  let forward = chunkForwards.get(key);
+  if (!forward) {
+    forward = jit((backbone: VitParams, images: Tensor): ChunkFeatures => {
+      const output = vit(stopGradient(backbone), normalisePixels(images), { config: evalConfig, returnAttention: withAttention });
+      const clsPatch = concat([output.cls, mean(output.patchTokens, { axis: 1 })], 1);
+      return withAttention ? { cls: output.cls, clsPatch, attention: output.attention! } : { cls: output.cls, clsPatch };
+    });
+    chunkForwards.set(key, forward);
+  }
+  return forward;
+}
+
 /** Features of `images` [N, 1, 28, 28] in [0, 1], no stochastic depth; with `withAttention`, the attention Jaccard too. */
 function backboneFeatures(backbone: VitParams, config: VitConfig, images: Tensor, withAttention = false): BackboneFeatures {
-  const held = stopGradient(backbone);
-  const evalConfig = { ...config, dropPathRate: 0 };
+  const forward = chunkForward(config, withAttention);
   const [cls, clsPatch]: Tensor[][] = [[], []];
   let heads: number[] = [];
   let meanJaccard = 0;
   const count = images.shape[0];
   for (let start = 0; start < count; start += chunkSize) {
     const chunk = sliceAxis(images, 0, start, Math.min(count, start + chunkSize));
-    const output = vit(held, normalisePixels(chunk), { config: evalConfig, returnAttention: withAttention });
+    const output = forward(backbone, chunk);
     cls.push(output.cls);
-    clsPatch.push(concat([output.cls, mean(output.patchTokens, { axis: 1 })], 1));
+    clsPatch.push(output.clsPatch);
     if (withAttention) {
       const share = chunk.shape[0] / count;
       const score = attentionJaccard(output.attention!, chunk, { patchSize: config.patchSize });

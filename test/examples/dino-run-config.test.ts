@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dinoHyperparams, flagSpecs, runDefinition } from '../../examples/dino/run-config.js';
+import { RunError, dinoHyperparams, flagSpecs, runDefinition } from '../../examples/dino/run-config.js';
 import { presets } from '../../examples/dino/presets.js';
+import { savedRunConfig } from '../../examples/dino/checkpoint.js';
 import { FlagError, parseFlags } from '../../examples/support/cli.js';
 import { dinoSchedules } from '../../ssl/index.js';
 
@@ -33,5 +34,19 @@ describe('examples/dino/run-config: schedules laid out over a longer run', () =>
     expect(() => runDefinition(flags)).toThrow(FlagError);
     expect(() => runDefinition(flagsOf(['--steps', '50']))).not.toThrow();
     expect(() => runDefinition(flagsOf(['--set', 'scheduleSteps=-1']))).toThrow(FlagError);
+  });
+});
+
+describe('examples/dino/checkpoint: a run config saved by an earlier version', () => {
+  it('reads a config written before scheduleSteps existed as the run-length schedule it had', () => {
+    const { scheduleSteps: _dropped, ...older } = presets['k32-ema099-koleo'];
+    const config = savedRunConfig('old.safetensors', older);
+    expect(config.scheduleSteps).toBe(0);
+    expect(dinoHyperparams(config, 1000).epochs).toBe(1000);
+  });
+
+  it('refuses a saved config that lacks any other key, as a RunError', () => {
+    const { lr: _dropped, ...broken } = presets.default;
+    expect(() => savedRunConfig('broken.safetensors', broken)).toThrow(RunError);
   });
 });
