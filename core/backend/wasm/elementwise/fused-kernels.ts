@@ -3,15 +3,17 @@
  * four lanes is loaded once from every input, carried through the chain in locals, and stored once,
  * where separate kernels would write and read every intermediate. The export is
  *
- *   fused(input0, period0, input1, period1, …, target, count)
+ *   fused(input0, period0, input1, period1, …, target, first, count)
  *
- * with byte addresses and sizes in v128 vectors, as the binary kernels (`binary-kernels.ts`): vector v
- * of an input is read at v mod its period, so a bias row or a number repeats without a copy. Each
+ * with byte addresses and sizes in v128 vectors, as the binary kernels (`binary-kernels.ts`): vectors
+ * first … first + count − 1 of the result, where vector v of an input is read at v mod its period, so
+ * a bias row or a number repeats without a copy. Each
  * op's lanes are computed as its own kernel computes them (IEEE float32 arithmetic; exp, gelu and
  * gelu′ by the same emitters as `kernels.ts`), so a fused chain gives the unfused chain's values.
  */
 import type { FusedBinary, FusedExpression, FusedUnary } from '../../fusion.js';
 import { FunctionBuilder } from '../emitter.js';
+import { advanceWrapping, enterPeriod } from './binary-kernels.js';
 import { elementwiseBodies } from './kernels.js';
 
 export type { FusedBinary, FusedExpression, FusedNode, FusedUnary } from '../../fusion.js';
@@ -45,15 +47,14 @@ function emitUnary(f: FunctionBuilder, op: FusedUnary, x: number): void {
 
 export function fusedFunction(expression: FusedExpression): FunctionBuilder {
   const { inputCount, nodes } = expression;
-  const f = new FunctionBuilder('fused', new Array(2 * inputCount + 2).fill('i32'));
-  const [target, count] = [2 * inputCount, 2 * inputCount + 1];
+  const f = new FunctionBuilder('fused', new Array(2 * inputCount + 3).fill('i32'));
+  const [target, first, count] = [2 * inputCount, 2 * inputCount + 1, 2 * inputCount + 2];
   const pointer = (k: number) => 2 * k;
   const starts = f.locals('i32', inputCount);
   const ends = f.locals('i32', inputCount);
   const lanes = f.locals('v128', nodes.length);
-  for (let k = 0; k < inputCount; k++) {
-    f.get(pointer(k)).set(starts[k]).get(pointer(k)).get(pointer(k) + 1).i32Const(4).i32Shl().i32Add().set(ends[k]);
-  }
+  for (let k = 0; k < inputCount; k++) enterPeriod(f, pointer(k), pointer(k) + 1, first, starts[k], ends[k]);
+  f.get(target).get(first).i32Const(4).i32Shl().i32Add().set(target);
   f.block((done) => {
     f.get(count).i32Eqz().brIf(done);
     f.loop((next) => {
@@ -65,10 +66,7 @@ export function fusedFunction(expression: FusedExpression): FunctionBuilder {
       });
       f.get(target).get(lanes[nodes.length - 1]).v128Store();
       // each input's pointer steps one vector and wraps at the end of its period
-      for (let k = 0; k < inputCount; k++) {
-        f.addTo(pointer(k), 16);
-        f.get(starts[k]).get(pointer(k)).get(pointer(k)).get(ends[k]).i32Eq().select().set(pointer(k));
-      }
+      for (let k = 0; k < inputCount; k++) advanceWrapping(f, pointer(k), starts[k], ends[k]);
       f.addTo(target, 16).addTo(count, -1);
       f.get(count).brIf(next);
     });

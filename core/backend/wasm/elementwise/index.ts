@@ -1,6 +1,7 @@
 /**
- * Runs the SIMD kernels of kernels.ts on the calling thread: the input is copied into WebAssembly
- * memory, mapped four lanes at a time, and copied out. Where gpu.js's WebAssembly and V8's
+ * Runs the SIMD kernels of kernels.ts: the input is copied into WebAssembly memory (the matmul's,
+ * shared with its worker threads), mapped four lanes at a time, on several threads when it is large
+ * (runtime.ts), and copied out. Where gpu.js's WebAssembly and V8's
  * `Math.exp` spend 20–40 ns an element on gelu, this spends about 8, copies included
  * (`npx tsx bench/ops.ts`: gelu over 2¹⁹ floats).
  *
@@ -9,38 +10,22 @@
  */
 import { copyToOutput } from '../../../buffer-pool.js';
 import { advanceOdometer } from '../../../shape.js';
-import { wasmMatmulAvailable } from '../matmul/index.js';
-import { emitModule } from '../emitter.js';
-import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../webassembly-api.js';
-import type { BinaryExports, BinaryKernelName } from './binary-kernels.js';
+import { maximumPages } from '../webassembly-api.js';
+import type { BinaryKernelName } from './binary-kernels.js';
 import { type FusedExpression, fusedFunction } from './fused-kernels.js';
-import { type ElementwiseExports, type ElementwiseKernelName, elementwiseModule } from './kernels.js';
-import { type StridedCopyExport, stridedCopyAxes } from './strided-copy-kernel.js';
-import type { RowExports } from './row-kernels.js';
-import type { SumExports } from './sum-kernels.js';
+import type { ElementwiseKernelName } from './kernels.js';
+import { type Argument, type Kernel, type Runtime, callOverRange, getRuntime, heapBase, instantiate, rangeLength, reserve } from './runtime.js';
+import { stridedCopyAxes } from './strided-copy-kernel.js';
 
 export { type BinaryKernelName, binaryKernelNames } from './binary-kernels.js';
 export { type ElementwiseKernelName, elementwiseKernelNames } from './kernels.js';
 export { type FusedExpression, type FusedNode, type FusedUnary, type FusedBinary, fusedUnaries, fusedBinaries } from './fused-kernels.js';
+export { defaultThreadThreshold, setElementwiseThreading } from './runtime.js';
 
-interface Runtime {
-  readonly memory: WasmMemory;
-  readonly exports: ElementwiseExports & BinaryExports & SumExports & RowExports & { readonly stridedCopy: StridedCopyExport };
-  heap: Float32Array;
-}
-
-let runtime: Runtime | undefined;
-
-function getRuntime(): Runtime | undefined {
-  if (runtime) return runtime;
-  // the SIMD probe of the matmul answers for every v128 instruction used here
-  if (!webAssembly || !wasmMatmulAvailable()) return undefined;
-  const memory = new webAssembly.Memory({ initial: 1, maximum: maximumPages });
-  const module = new webAssembly.Module(emitModule(elementwiseModule({ initialPages: 1, maximumPages })));
-  const exports = new webAssembly.Instance(module, { env: { memory } }).exports as unknown as Runtime['exports'];
-  runtime = { memory, exports, heap: new Float32Array(memory.buffer) };
-  return runtime;
-}
+/** Byte address of float `index` above the heap's base. */
+const address = (index: number) => (heapBase + index) * 4;
+/** An address that moves `step` bytes per unit of the range. */
+const moving = (index: number, step: number) => ({ at: address(index), step });
 
 /** e^x, gelu(x) or gelu′(x) of every element of `x`, in float32; null where WebAssembly SIMD is missing. */
 export function wasmElementwise(name: ElementwiseKernelName, x: Float32Array): Float32Array | null {
@@ -48,10 +33,10 @@ export function wasmElementwise(name: ElementwiseKernelName, x: Float32Array): F
   if (!run) return null;
   // the input padded to whole vectors; the padding's results are dropped
   const targetAt = wholeVectors(x.length);
-  run.heap = growHeap(run.memory, run.heap, 2 * targetAt * 4);
-  run.heap.set(x, 0);
-  run.exports[name](0, targetAt * 4, targetAt / 4);
-  return copyToOutput(run.heap.subarray(targetAt, targetAt + x.length));
+  const heap = reserve(run, 2 * targetAt);
+  heap.set(x, heapBase);
+  callOverRange(run, run.kernels[name], [moving(0, 16), moving(targetAt, 16), rangeLength], targetAt / 4, x.length);
+  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + x.length));
 }
 
 /** `length` floats rounded up to whole four-lane vectors. */
@@ -90,23 +75,22 @@ export function wasmBinary(name: BinaryKernelName, a: Float32Array, b: Float32Ar
   const bVectors = operandVectors(b.length, size);
   const bAt = aVectors * 4;
   const targetAt = bAt + bVectors * 4;
-  run.heap = growHeap(run.memory, run.heap, (targetAt + count * 4) * 4);
-  placeOperand(run.heap, a, aVectors, 0);
-  placeOperand(run.heap, b, bVectors, bAt);
-  run.exports[name](0, aVectors, bAt * 4, bVectors, targetAt * 4, count);
-  return copyToOutput(run.heap.subarray(targetAt, targetAt + size));
+  const heap = reserve(run, targetAt + count * 4);
+  placeOperand(heap, a, aVectors, heapBase);
+  placeOperand(heap, b, bVectors, heapBase + bAt);
+  callOverRange(run, run.kernels[name], [address(0), aVectors, address(bAt), bVectors, address(targetAt), { at: 0, step: 1 }, rangeLength], count, size);
+  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + size));
 }
 
-type FusedExport = (...pointersPeriodsTargetCount: number[]) => void;
-/** One instance per distinct chain, sharing the elementwise kernels' memory. */
-const fusedKernels = new Map<string, FusedExport>();
+/** One instance per distinct chain, sharing the elementwise kernels' memory (and registered with their pool). */
+const fusedKernels = new Map<string, Kernel>();
 
-function fusedKernel(run: Runtime, expression: FusedExpression): FusedExport {
+function fusedKernel(run: Runtime, expression: FusedExpression): Kernel {
   const key = JSON.stringify(expression);
   let kernel = fusedKernels.get(key);
   if (!kernel) {
-    const module = new webAssembly!.Module(emitModule({ memory: { module: 'env', name: 'memory', shared: false, initialPages: 1, maximumPages }, functions: [fusedFunction(expression).definition()] }));
-    kernel = (new webAssembly!.Instance(module, { env: { memory: run.memory } }).exports as { fused: FusedExport }).fused;
+    const memory = { module: 'env', name: 'memory', shared: run.shared, initialPages: 1, maximumPages };
+    kernel = instantiate(run.memory, run.pool, { memory, functions: [fusedFunction(expression).definition()] }).fused;
     fusedKernels.set(key, kernel);
   }
   return kernel;
@@ -131,10 +115,11 @@ export function wasmFused(expression: FusedExpression, inputs: readonly Float32A
   let end = 0;
   for (const count of vectors) starts.push(end), (end += count * 4);
   const count = Math.ceil(size / 4);
-  run.heap = growHeap(run.memory, run.heap, (end + count * 4) * 4);
-  inputs.forEach((input, k) => placeOperand(run.heap, input, vectors[k], starts[k]));
-  kernel(...inputs.flatMap((_, k) => [starts[k] * 4, vectors[k]]), end * 4, count);
-  return copyToOutput(run.heap.subarray(end, end + size));
+  const heap = reserve(run, end + count * 4);
+  inputs.forEach((input, k) => placeOperand(heap, input, vectors[k], heapBase + starts[k]));
+  const args: Argument[] = [...inputs.flatMap((_, k) => [address(starts[k]), vectors[k]]), address(end), { at: 0, step: 1 }, rangeLength];
+  callOverRange(run, kernel, args, count, size * inputs.length);
+  return copyToOutput(heap.subarray(heapBase + end, heapBase + end + size));
 }
 
 /** Copies of fewer elements stay in JavaScript, where a call's set-up would cost more than it saves. */
@@ -181,14 +166,14 @@ export function wasmStridedCopy(data: Float32Array, shape: readonly number[], st
   const innerStrides = strides.slice(outer).map((s) => s * 4);
   const innerSize = inner.reduce((total, d) => total * d, 1);
   const targetAt = wholeVectors(span);
-  run.heap = growHeap(run.memory, run.heap, (targetAt + size) * 4);
-  run.heap.set(data.subarray(low, high + 1), 0);
+  const heap = reserve(run, targetAt + size);
+  heap.set(data.subarray(low, high + 1), heapBase);
   const index = new Array<number>(outer).fill(0);
   for (let block = 0, source = offset - low; block < size / innerSize; block++) {
-    run.exports.stridedCopy(source * 4, (targetAt + block * innerSize) * 4, ...inner, ...innerStrides);
+    run.kernels.stridedCopy.run(address(source), address(targetAt + block * innerSize), ...inner, ...innerStrides);
     source = advanceOdometer(index, sizes, strides, outer, source);
   }
-  return copyToOutput(run.heap.subarray(targetAt, targetAt + size));
+  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + size));
 }
 
 /**
@@ -202,11 +187,12 @@ export function wasmSum(x: Float32Array, length: number, inner: number): Float32
   const run = getRuntime();
   if (!run) return null;
   const targetAt = wholeVectors(x.length);
-  run.heap = growHeap(run.memory, run.heap, (targetAt + outer * inner) * 4);
-  run.heap.set(x, 0);
-  if (inner === 1) run.exports.sumLast(0, targetAt * 4, outer, length);
-  else run.exports.sumMiddle(0, targetAt * 4, outer, length, inner / 4);
-  return copyToOutput(run.heap.subarray(targetAt, targetAt + outer * inner));
+  const heap = reserve(run, targetAt + outer * inner);
+  heap.set(x, heapBase);
+  // split by whole outer rows: each output is the same sum, in the same order, on any thread
+  if (inner === 1) callOverRange(run, run.kernels.sumLast, [moving(0, length * 4), moving(targetAt, 4), rangeLength, length], outer, x.length);
+  else callOverRange(run, run.kernels.sumMiddle, [moving(0, length * inner * 4), moving(targetAt, inner * 4), rangeLength, length, inner / 4], outer, x.length);
+  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + outer * inner));
 }
 
 /**
@@ -224,16 +210,17 @@ export function wasmRowSoftmax(x: Float32Array, d: number, logarithm: boolean): 
   const padded = wholeVectors(size);
   const [shiftedAt, expAt, rowAt] = [padded, 2 * padded, 3 * padded];
   const resultAt = rowAt + wholeVectors(rows);
-  run.heap = growHeap(run.memory, run.heap, (resultAt + padded) * 4);
-  run.heap.set(x, 0);
-  run.exports.rowShift(0, shiftedAt * 4, rows, d);
-  run.exports.exp(shiftedAt * 4, expAt * 4, padded / 4);
-  run.exports.sumLast(expAt * 4, rowAt * 4, rows, d);
-  const perRow = run.heap.subarray(rowAt, rowAt + rows);
+  const heap = reserve(run, resultAt + padded);
+  heap.set(x, heapBase);
+  const { kernels } = run;
+  callOverRange(run, kernels.rowShift, [moving(0, d * 4), moving(shiftedAt, d * 4), rangeLength, d], rows, size);
+  callOverRange(run, kernels.exp, [moving(shiftedAt, 16), moving(expAt, 16), rangeLength], padded / 4, size);
+  callOverRange(run, kernels.sumLast, [moving(expAt, d * 4), moving(rowAt, 4), rangeLength, d], rows, size);
+  const perRow = heap.subarray(heapBase + rowAt, heapBase + rowAt + rows);
   for (let r = 0; r < rows; r++) perRow[r] = logarithm ? Math.log(perRow[r]) : 1 / perRow[r];
-  if (logarithm) run.exports.rowSubtract(shiftedAt * 4, rowAt * 4, resultAt * 4, rows, d);
-  else run.exports.rowScale(expAt * 4, rowAt * 4, resultAt * 4, rows, d);
-  return copyToOutput(run.heap.subarray(resultAt, resultAt + size));
+  const [combine, source] = logarithm ? [kernels.rowSubtract, shiftedAt] : [kernels.rowScale, expAt];
+  callOverRange(run, combine, [moving(source, d * 4), moving(rowAt, 4), moving(resultAt, d * 4), rangeLength, d], rows, size);
+  return copyToOutput(heap.subarray(heapBase + resultAt, heapBase + resultAt + size));
 }
 
 /** (x − mean) / √(var + eps) of every row of `d` floats in `x` (`rowStandardize`); null without SIMD. */
@@ -243,8 +230,8 @@ export function wasmRowStandardize(x: Float32Array, d: number, eps: number): Flo
   const run = getRuntime();
   if (!run) return null;
   const targetAt = wholeVectors(x.length);
-  run.heap = growHeap(run.memory, run.heap, (targetAt + x.length) * 4);
-  run.heap.set(x, 0);
-  run.exports.rowStandardize(0, targetAt * 4, rows, d, eps);
-  return copyToOutput(run.heap.subarray(targetAt, targetAt + x.length));
+  const heap = reserve(run, targetAt + x.length);
+  heap.set(x, heapBase);
+  callOverRange(run, run.kernels.rowStandardize, [moving(0, d * 4), moving(targetAt, d * 4), rangeLength, d, eps], rows, x.length);
+  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + x.length));
 }

@@ -129,9 +129,9 @@ function kernelFunction(name: ElementwiseKernelName): FunctionBuilder {
   return f;
 }
 
-export function elementwiseModule(memory: { initialPages: number; maximumPages: number }): ModuleDefinition {
+export function elementwiseModule(memory: { initialPages: number; maximumPages: number; shared: boolean }): ModuleDefinition {
   return {
-    memory: { module: 'env', name: 'memory', shared: false, ...memory },
+    memory: { module: 'env', name: 'memory', ...memory },
     functions: [...elementwiseKernelNames.map(kernelFunction), ...binaryFunctions(), ...sumFunctions(), ...rowFunctions(), stridedCopyFunction()].map((f) => f.definition()),
   };
 }

@@ -245,6 +245,17 @@ function multiply(a: Float32Array, b: Float32Array, m: number, k: number, n: num
   return out;
 }
 
+/**
+ * The WebAssembly memory and worker pool of the matmul, which the elementwise kernels share (one heap,
+ * one set of workers): shared memory where it exists, the pool where workers can be started.
+ * Undefined without WebAssembly SIMD. Operands go at `controlBytes` and above.
+ */
+export function wasmThreads(): { readonly memory: WasmMemory; readonly pool: ThreadPool | undefined } | undefined {
+  if (!wasmMatmulAvailable()) return undefined;
+  const { memory, pool } = getRuntime();
+  return { memory, pool };
+}
+
 /** What the engine supports, how many threads a call may use, and what the last threaded call used. */
 export function wasmMatmulInfo(): WasmMatmulInfo {
   const available = wasmMatmulAvailable();

@@ -1,0 +1,118 @@
+/**
+ * Where the elementwise kernels run: instantiated over the matmul's WebAssembly memory (one heap, one
+ * copy in of each operand) and registered with its worker pool, so that a large kernel is called over
+ * ranges of its vectors or whole rows on every thread. Each range computes its elements exactly as one
+ * call over everything would (the same per-element arithmetic; row kernels split only between rows),
+ * so results do not depend on the number of threads.
+ */
+import { controlBytes, type ThreadPool } from '../matmul/pool.js';
+import { wasmMatmulAvailable, wasmThreads } from '../matmul/index.js';
+import { type ModuleDefinition, emitModule } from '../emitter.js';
+import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../webassembly-api.js';
+import type { BinaryExports } from './binary-kernels.js';
+import { type ElementwiseExports, elementwiseModule } from './kernels.js';
+import type { RowExports } from './row-kernels.js';
+import type { StridedCopyExport } from './strided-copy-kernel.js';
+import type { SumExports } from './sum-kernels.js';
+
+type Exports = ElementwiseExports & BinaryExports & SumExports & RowExports & { readonly stridedCopy: StridedCopyExport };
+
+/** A kernel that ranges of a call may run on any thread: its function here, and its place in the pool. */
+export interface Kernel {
+  readonly run: (...args: number[]) => void;
+  /** The pool's id of its module; undefined where it runs on this thread only. */
+  readonly module: number | undefined;
+  readonly exportIndex: number;
+}
+
+export interface Runtime {
+  readonly memory: WasmMemory;
+  readonly shared: boolean;
+  readonly pool: ThreadPool | undefined;
+  readonly kernels: Readonly<Record<keyof Exports, Kernel>>;
+  /** A Float32Array over all of memory; refreshed by `reserve`. */
+  heap: Float32Array;
+}
+
+/** Float index in `heap` where operands start: the pool's control block lies below. */
+export const heapBase = controlBytes / 4;
+
+let runtime: Runtime | undefined;
+
+/** Compiles `definition` over the runtime's memory and registers it with the pool (when there is one). */
+export function instantiate(memory: WasmMemory, pool: ThreadPool | undefined, definition: ModuleDefinition): Record<string, Kernel> {
+  const code = emitModule(definition);
+  const exports = new webAssembly!.Instance(new webAssembly!.Module(code), { env: { memory } }).exports;
+  const module = pool?.register(code, exports);
+  return Object.fromEntries(Object.keys(exports).map((name, exportIndex) => [name, { run: exports[name] as Kernel['run'], module, exportIndex }]));
+}
+
+export function getRuntime(): Runtime | undefined {
+  if (runtime) return runtime;
+  // the SIMD probe of the matmul answers for every v128 instruction used here
+  const threads = webAssembly && wasmMatmulAvailable() ? wasmThreads() : undefined;
+  if (!threads) return undefined;
+  const { memory, pool } = threads;
+  const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+  const kernels = instantiate(memory, pool, elementwiseModule({ initialPages: 1, maximumPages, shared })) as Runtime['kernels'];
+  runtime = { memory, shared, pool, kernels, heap: new Float32Array(memory.buffer) };
+  return runtime;
+}
+
+/** Grows memory so that `floats` floats fit above `heapBase`; returns the heap view. */
+export function reserve(run: Runtime, floats: number): Float32Array {
+  run.heap = growHeap(run.memory, run.heap, (heapBase + floats) * 4);
+  return run.heap;
+}
+
+/** An argument that moves with the range: `at` + first · `step`. */
+export interface Moving {
+  readonly at: number;
+  readonly step: number;
+}
+/** The argument that is the range's length. */
+export const rangeLength = 'length';
+export type Argument = number | Moving | typeof rangeLength;
+
+/**
+ * Calls below this many elements of work stay on the calling thread: waking a worker and sharing out
+ * the ranges costs about as much as the kernel saves below it (bench/elementwise-threads.ts).
+ */
+export const defaultThreadThreshold = 1 << 15;
+let threadThreshold = defaultThreadThreshold;
+/** Threads a call may use (tests set 1 to compare with the single-threaded path). */
+let threadLimit = Infinity;
+
+/** For tests and benchmarks: the work below which calls run on the calling thread, and the most threads. */
+export function setElementwiseThreading(options: { readonly threshold?: number; readonly threads?: number }): void {
+  threadThreshold = options.threshold ?? defaultThreadThreshold;
+  threadLimit = options.threads ?? Infinity;
+}
+
+/** Ranges each thread gets about, so that a worker that wakes late is covered by the caller's claims. */
+const rangesPerThread = 4;
+
+/**
+ * Runs `kernel` over `total` units (vectors or rows): with `args` at range [0, total) on this thread,
+ * or split into ranges across the pool's threads when `work` (elements touched) reaches the threshold.
+ */
+export function callOverRange(run: Runtime, kernel: Kernel, args: readonly Argument[], total: number, work: number): void {
+  const threads = Math.min(threadLimit, run.pool?.threads ?? 1);
+  if (run.pool && kernel.module !== undefined && threads > 1 && total > 1 && work >= threadThreshold) {
+    run.pool.start();
+    run.pool.runCall(
+      {
+        module: kernel.module,
+        exportIndex: kernel.exportIndex,
+        bases: args.map((arg) => (arg === rangeLength ? 0 : typeof arg === 'number' ? arg : arg.at)),
+        scales: args.map((arg) => (typeof arg === 'object' ? arg.step : 0)),
+        countArgument: args.indexOf(rangeLength),
+        total,
+        chunk: Math.ceil(total / (threads * rangesPerThread)),
+      },
+      threads,
+    );
+  } else {
+    kernel.run(...args.map((arg) => (arg === rangeLength ? total : typeof arg === 'number' ? arg : arg.at)));
+  }
+}
