@@ -278,7 +278,7 @@ function lowerInstruction(instruction: Instruction, views: readonly DeviceView[]
   const constants = forward.constants ?? {};
   const own = wgslKernels[op.name as OpName];
   if (own) {
-    emit.steps.push({ kind: 'wgsl', source: own.source, uniforms: own.uniforms(constants, size), workgroups: own.workgroups(constants, size), args: bound, out: out.buffer });
+    emit.steps.push({ kind: 'wgsl', source: own.source(constants, bound.length), uniforms: own.uniforms(constants, size), workgroups: own.workgroups(constants, size), args: bound, out: out.buffer });
   } else {
     const argLengths = args.map((view) => sizeOf(view.shape));
     if (argLengths.some((n) => n === 0)) throw new ProgramRefusal(`${op.name} reads an empty tensor`);
