@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as tg from '../../core/index.js';
 import { currentBackend } from '../../core/backend/index.js';
 import type { WebgpuBackend } from '../../core/backend/webgpu/index.js';
+import { mergedAxes } from '../../core/backend/webgpu/program-lowering.js';
 import type { Tensor } from '../../core/index.js';
 import { webgpuMissing } from '../support/webgpu.js';
 
@@ -50,6 +51,30 @@ describe.skipIf(webgpuMissing !== null)('a jit program on webgpu', () => {
       expect(backend.readBacks() - between).toBe(1);
       for (const got of [first, second]) for (const key of ['flat', 'joined', 'total', 'h'] as const) expectClose(got[key], expected[key], key);
     });
+  });
+
+  it('copies views of rank 1 to 5 (the copy shader is specialised by rank) as the reference does', () => {
+    const f = (t: Tensor) => ({
+      heads: tg.transpose(tg.reshape(t, [2, 3, 5, 7]), [0, 2, 1, 3]).add(1),
+      mixed: tg.transpose(tg.reshape(t, [2, 3, 5, 7, 1]), [3, 1, 4, 0, 2]).mul(2),
+      strided: tg.slice(tg.reshape(t, [210]), [{ start: 3, stop: 200, step: 3 }]).sub(1),
+      padded: tg.pad(tg.reshape(t, [6, 35]), { low: [1, 2], high: [0, 1], interior: [0, 1], value: 0.5 }),
+    });
+    const t = random.normal(random.key(9), [210]);
+    const expected = tg.withBackend('reference', () => f(t));
+    tg.withBackend('webgpu', () => {
+      const jitted = tg.jit(f);
+      jitted(t);
+      const got = jitted(t);
+      for (const key of ['heads', 'mixed', 'strided', 'padded'] as const) expectClose(got[key], expected[key], key);
+    });
+  });
+
+  it('a copy drops length-1 axes and merges axes both sides lay out as one', () => {
+    expect(mergedAxes([2, 1, 3, 4], [12, 12, 4, 1], [12, 99, 4, 1])).toEqual({ shape: [24], srcStride: [1], dstStride: [1] });
+    expect(mergedAxes([2, 3, 4], [1, 9, 2], [12, 4, 1])).toEqual({ shape: [2, 3, 4], srcStride: [1, 9, 2], dstStride: [12, 4, 1] });
+    expect(mergedAxes([5, 2, 3], [6, 3, 1], [12, 3, 1])).toEqual({ shape: [5, 6], srcStride: [6, 1], dstStride: [12, 1] });
+    expect(mergedAxes([1, 1], [1, 1], [1, 1])).toEqual({ shape: [1], srcStride: [1], dstStride: [1] });
   });
 
   it('runs a program the device cannot run (int32 made from a device value) op by op, saying so once', () => {

@@ -12,7 +12,19 @@ const maxGroupsX = 65535;
 /** Axes the strided copy shader handles (two vec4 rows of shape and strides). */
 const copyRankLimit = 8;
 
-const copySource = /* wgsl */ `
+/**
+ * The strided copy shader for one rank, its axis loop unrolled: each element's index is split into
+ * coordinates innermost first (no division for the outermost axis) with constant indices into the
+ * uniform arrays. A loop over the axes with dynamic uniform indexing cost SwiftShader ~10 ms a copy.
+ */
+function copySource(rank) {
+  const axes = [];
+  for (let d = rank - 1; d >= 0; d--) {
+    const [n, src, dst] = ['shape', 'srcStride', 'dstStride'].map((name) => `p.${name}[${d >> 2}][${d & 3}]`);
+    if (d === 0) axes.push(`  read += i32(rest) * ${src};\n  write += i32(rest) * ${dst};`);
+    else axes.push(`  let at${d} = i32(rest % ${n});\n  rest = rest / ${n};\n  read += at${d} * ${src};\n  write += at${d} * ${dst};`);
+  }
+  return /* wgsl */ `
 struct Copy { size : u32, rank : u32, width : u32, pad : u32, srcOffset : i32, dstOffset : i32, pad1 : i32, pad2 : i32,
   shape : array<vec4<u32>, 2>, srcStride : array<vec4<i32>, 2>, dstStride : array<vec4<i32>, 2> }
 @group(0) @binding(0) var<uniform> p : Copy;
@@ -25,15 +37,10 @@ fn main(@builtin(global_invocation_id) id : vec3<u32>) {
   var rest = i;
   var read = p.srcOffset;
   var write = p.dstOffset;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let n = p.shape[d / 4][d % 4];
-    let at = i32(rest % n);
-    rest = rest / n;
-    read += at * p.srcStride[d / 4][d % 4];
-    write += at * p.dstStride[d / 4][d % 4];
-  }
+${axes.join('\n')}
   dst[u32(write)] = src[u32(read)];
 }`;
+}
 
 const fillSource = /* wgsl */ `
 struct Fill { size : u32, width : u32, value : f32, pad : u32 }
@@ -96,7 +103,7 @@ export async function buildProgram(device, plan, kernelFor, pipelineFor) {
       const entries = [uniform(new Uint32Array(step.uniforms)), ...step.args.map((id) => buffers[id]), buffers[step.out]];
       passes.push({ pipeline, bindGroup: bind(pipeline, entries), groups: step.workgroups });
     } else if (step.kind === 'copy') {
-      const pipeline = pipelineFor(copySource);
+      const pipeline = pipelineFor(copySource(step.shape.length));
       const { groups, width } = flatDispatch(step.size);
       const params = new ArrayBuffer(32 + 3 * 32);
       new Uint32Array(params, 0, 4).set([step.size, step.shape.length, width, 0]);

@@ -74,7 +74,7 @@ export class WebgpuBackend implements Backend {
     const wgsl = wgslKernels[call.op as OpName];
     if (wgsl) {
       const { constants, size } = call;
-      const data = this.device.call({ kind: 'wgsl', source: wgsl.source, uniforms: wgsl.uniforms(constants, size), workgroups: wgsl.workgroups(constants, size), args, size });
+      const data = this.device.call({ kind: 'wgsl', source: wgsl.source(constants, args.length), uniforms: wgsl.uniforms(constants, size), workgroups: wgsl.workgroups(constants, size), args, size });
       return { data, implementation: 'wgsl' };
     }
     const data = this.device.call({

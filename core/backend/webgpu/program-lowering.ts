@@ -152,9 +152,10 @@ export function lowerProgram(program: Program): LoweredProgram {
   };
   const onHost = (ref: Ref) => !('slot' in ref) || host.has(ref.slot);
   const copy = (from: DeviceView, to: DeviceView) => {
-    if (from.shape.length > copyRankLimit) throw new ProgramRefusal(`a copy of rank ${from.shape.length} (the device copies up to rank ${copyRankLimit})`);
     const size = sizeOf(from.shape);
-    if (size > 0) steps.push({ kind: 'copy', src: from.buffer, dst: to.buffer, size, shape: from.shape, srcStride: from.stride, srcOffset: from.offset, dstStride: to.stride, dstOffset: to.offset });
+    const { shape, srcStride, dstStride } = mergedAxes(from.shape, from.stride, to.stride);
+    if (shape.length > copyRankLimit) throw new ProgramRefusal(`a copy of rank ${shape.length} (the device copies up to rank ${copyRankLimit})`);
+    if (size > 0) steps.push({ kind: 'copy', src: from.buffer, dst: to.buffer, size, shape, srcStride, srcOffset: from.offset, dstStride, dstOffset: to.offset });
   };
 
   for (let slot = 0; slot < program.inputCount; slot++) host.add(slot);
@@ -278,7 +279,7 @@ function lowerInstruction(instruction: Instruction, views: readonly DeviceView[]
   const constants = forward.constants ?? {};
   const own = wgslKernels[op.name as OpName];
   if (own) {
-    emit.steps.push({ kind: 'wgsl', source: own.source, uniforms: own.uniforms(constants, size), workgroups: own.workgroups(constants, size), args: bound, out: out.buffer });
+    emit.steps.push({ kind: 'wgsl', source: own.source(constants, bound.length), uniforms: own.uniforms(constants, size), workgroups: own.workgroups(constants, size), args: bound, out: out.buffer });
   } else {
     const argLengths = args.map((view) => sizeOf(view.shape));
     if (argLengths.some((n) => n === 0)) throw new ProgramRefusal(`${op.name} reads an empty tensor`);
@@ -289,6 +290,27 @@ function lowerInstruction(instruction: Instruction, views: readonly DeviceView[]
   }
   for (const buffer of temporaries) emit.letGo(buffer);
   return out;
+}
+
+/**
+ * A copy's axes with the length-1 ones dropped and each pair merged that both sides lay out as one
+ * (outer stride = inner stride × inner length): the same elements in the same order, in fewer axes,
+ * so the copy shader (specialised by rank) does fewer divisions per element; a copy between two
+ * row-major layouts becomes rank 1.
+ */
+export function mergedAxes(shape: readonly number[], srcStride: readonly number[], dstStride: readonly number[]) {
+  const axes: { n: number; src: number; dst: number }[] = [];
+  shape.forEach((n, d) => {
+    if (n !== 1) axes.push({ n, src: srcStride[d], dst: dstStride[d] });
+  });
+  const merged: { n: number; src: number; dst: number }[] = [];
+  for (const axis of axes) {
+    const outer = merged.at(-1);
+    if (outer && outer.src === axis.src * axis.n && outer.dst === axis.dst * axis.n) merged[merged.length - 1] = { n: outer.n * axis.n, src: axis.src, dst: axis.dst };
+    else merged.push({ ...axis });
+  }
+  if (merged.length === 0) merged.push({ n: 1, src: 1, dst: 1 });
+  return { shape: merged.map((a) => a.n), srcStride: merged.map((a) => a.src), dstStride: merged.map((a) => a.dst) };
 }
 
 /** The device view an ndarray of stand-ins names; refuses one over host memory (a forward that computed on the host). */
