@@ -14,7 +14,7 @@ import { maximumPages } from '../webassembly-api.js';
 import type { BinaryKernelName } from './binary-kernels.js';
 import { type FusedExpression, fusedFunction } from './fused-kernels.js';
 import type { ElementwiseKernelName } from './kernels.js';
-import { type Argument, type Kernel, type Runtime, callOverRange, getRuntime, heapBase, instantiate, rangeLength, reserve } from './runtime.js';
+import { type Argument, type Kernel, type Runtime, callOverRange, getRuntime, heapBase, instantiate, memoryBound, rangeLength, reserve } from './runtime.js';
 import { stridedCopyAxes } from './strided-copy-kernel.js';
 
 export { type BinaryKernelName, binaryKernelNames } from './binary-kernels.js';
@@ -78,7 +78,7 @@ export function wasmBinary(name: BinaryKernelName, a: Float32Array, b: Float32Ar
   const heap = reserve(run, targetAt + count * 4);
   placeOperand(heap, a, aVectors, heapBase);
   placeOperand(heap, b, bVectors, heapBase + bAt);
-  callOverRange(run, run.kernels[name], [address(0), aVectors, address(bAt), bVectors, address(targetAt), { at: 0, step: 1 }, rangeLength], count, size);
+  callOverRange(run, run.kernels[name], [address(0), aVectors, address(bAt), bVectors, address(targetAt), { at: 0, step: 1 }, rangeLength], count, memoryBound);
   return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + size));
 }
 
@@ -94,6 +94,11 @@ function fusedKernel(run: Runtime, expression: FusedExpression): Kernel {
     fusedKernels.set(key, kernel);
   }
   return kernel;
+}
+
+/** Whether a chain computes exp, gelu or gelu′, the only lanes that gain from a second thread. */
+function transcendental(expression: FusedExpression): boolean {
+  return expression.nodes.some((node) => 'unary' in node && (node.unary === 'exp' || node.unary === 'gelu' || node.unary === 'geluDerivative'));
 }
 
 /** Whether `wasmFused` can run here (WebAssembly SIMD). */
@@ -118,7 +123,7 @@ export function wasmFused(expression: FusedExpression, inputs: readonly Float32A
   const heap = reserve(run, end + count * 4);
   inputs.forEach((input, k) => placeOperand(heap, input, vectors[k], heapBase + starts[k]));
   const args: Argument[] = [...inputs.flatMap((_, k) => [address(starts[k]), vectors[k]]), address(end), { at: 0, step: 1 }, rangeLength];
-  callOverRange(run, kernel, args, count, size * inputs.length);
+  callOverRange(run, kernel, args, count, transcendental(expression) ? size : memoryBound);
   return copyToOutput(heap.subarray(heapBase + end, heapBase + end + size));
 }
 
@@ -190,8 +195,8 @@ export function wasmSum(x: Float32Array, length: number, inner: number): Float32
   const heap = reserve(run, targetAt + outer * inner);
   heap.set(x, heapBase);
   // split by whole outer rows: each output is the same sum, in the same order, on any thread
-  if (inner === 1) callOverRange(run, run.kernels.sumLast, [moving(0, length * 4), moving(targetAt, 4), rangeLength, length], outer, x.length);
-  else callOverRange(run, run.kernels.sumMiddle, [moving(0, length * inner * 4), moving(targetAt, inner * 4), rangeLength, length, inner / 4], outer, x.length);
+  if (inner === 1) callOverRange(run, run.kernels.sumLast, [moving(0, length * 4), moving(targetAt, 4), rangeLength, length], outer, memoryBound);
+  else callOverRange(run, run.kernels.sumMiddle, [moving(0, length * inner * 4), moving(targetAt, inner * 4), rangeLength, length, inner / 4], outer, memoryBound);
   return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + outer * inner));
 }
 
@@ -213,13 +218,13 @@ export function wasmRowSoftmax(x: Float32Array, d: number, logarithm: boolean): 
   const heap = reserve(run, resultAt + padded);
   heap.set(x, heapBase);
   const { kernels } = run;
-  callOverRange(run, kernels.rowShift, [moving(0, d * 4), moving(shiftedAt, d * 4), rangeLength, d], rows, size);
+  callOverRange(run, kernels.rowShift, [moving(0, d * 4), moving(shiftedAt, d * 4), rangeLength, d], rows, memoryBound);
   callOverRange(run, kernels.exp, [moving(shiftedAt, 16), moving(expAt, 16), rangeLength], padded / 4, size);
-  callOverRange(run, kernels.sumLast, [moving(expAt, d * 4), moving(rowAt, 4), rangeLength, d], rows, size);
+  callOverRange(run, kernels.sumLast, [moving(expAt, d * 4), moving(rowAt, 4), rangeLength, d], rows, memoryBound);
   const perRow = heap.subarray(heapBase + rowAt, heapBase + rowAt + rows);
   for (let r = 0; r < rows; r++) perRow[r] = logarithm ? Math.log(perRow[r]) : 1 / perRow[r];
   const [combine, source] = logarithm ? [kernels.rowSubtract, shiftedAt] : [kernels.rowScale, expAt];
-  callOverRange(run, combine, [moving(source, d * 4), moving(rowAt, 4), moving(resultAt, d * 4), rangeLength, d], rows, size);
+  callOverRange(run, combine, [moving(source, d * 4), moving(rowAt, 4), moving(resultAt, d * 4), rangeLength, d], rows, memoryBound);
   return copyToOutput(heap.subarray(heapBase + resultAt, heapBase + resultAt + size));
 }
 

@@ -94,8 +94,16 @@ export function setElementwiseThreading(options: { readonly threshold?: number; 
 const rangesPerThread = 4;
 
 /**
+ * The `work` of a pass that only moves memory (add, mul, sums, row shifts and scales): never split. Its
+ * operands are copied in and out on the calling thread anyway, and splitting it made the DINO step's
+ * mul, add, sum and scaleShift rows slower, not faster; passes with exp or gelu in them got faster.
+ */
+export const memoryBound = 0;
+
+/**
  * Runs `kernel` over `total` units (vectors or rows): with `args` at range [0, total) on this thread,
- * or split into ranges across the pool's threads when `work` (elements touched) reaches the threshold.
+ * or split into ranges across the pool's threads when `work` (elements computed with a transcendental
+ * function; `memoryBound` for none) reaches the threshold.
  */
 export function callOverRange(run: Runtime, kernel: Kernel, args: readonly Argument[], total: number, work: number): void {
   const threads = Math.min(threadLimit, run.pool?.threads ?? 1);
