@@ -1,5 +1,6 @@
 import type { KernelCall, KernelRun, StridedCopy } from '../kernel.js';
 import type { ElementwiseFusion } from './fusion.js';
+import type { ArenaMemory } from './wasm/heap-arena.js';
 import type { Tensor } from '../tensor.js';
 import type { Program } from '../transforms/jit-program.js';
 
@@ -40,5 +41,10 @@ export interface Backend {
    * the program compiled (no tape or trace watching, traced on this backend).
    */
   runProgram?(program: Program, inputs: readonly Tensor[]): Tensor[] | null;
+  /**
+   * Where jit's arena keeps the float32 buffers of programs traced on this backend, where its kernels
+   * read and write that memory in place (the gpu.js CPU modes over shared WebAssembly memory).
+   */
+  readonly arenaMemory?: ArenaMemory;
   info(): BackendInfo;
 }

@@ -3,7 +3,8 @@ import { allocate } from '../dtype.js';
 import { OptionError } from '../errors.js';
 import type { KernelCall, KernelRun } from '../kernel.js';
 import type { HostKernelTable } from './kernel-table.js';
-import { wasmStridedCopy } from './wasm/elementwise/index.js';
+import { wasmArenaMemory, wasmStridedCopy } from './wasm/elementwise/index.js';
+import type { ArenaMemory } from './wasm/heap-arena.js';
 import { wasmFusion, wasmKernels } from './wasm/kernels.js';
 import type { Backend, BackendInfo } from './backend.js';
 import type { ElementwiseFusion } from './fusion.js';
@@ -80,6 +81,11 @@ export class GpujsBackend implements Backend {
   /** Where the WebAssembly table runs the elementwise ops, jit fuses their chains into SIMD loops that compute the same lanes. */
   get fusion(): ElementwiseFusion | undefined {
     return this.kernels === wasmKernels ? wasmFusion() : undefined;
+  }
+
+  /** Where the WebAssembly table runs, jit's float32 buffers live in its shared memory, read and written in place. */
+  get arenaMemory(): ArenaMemory | undefined {
+    return this.kernels === wasmKernels ? wasmArenaMemory() : undefined;
   }
 
   run(call: KernelCall): KernelRun {

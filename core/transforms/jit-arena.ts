@@ -6,30 +6,52 @@
  * program's plan at once. A run that starts while another is going on (a jitted function called from
  * inside a kernel) finds the outer run's buffers checked out and takes others. Results never live
  * here: the plan leaves a result's memory unplanned, since it belongs to the caller after the run.
+ *
+ * A backend whose kernels read and write WebAssembly memory in place offers that memory for float32
+ * buffers (`Backend.arenaMemory`, the gpu.js CPU modes over shared memory); other buffers are
+ * ordinary arrays. The two kinds are kept apart, so that a program gets heap buffers where it can.
  */
+import type { ArenaMemory } from '../backend/wasm/heap-arena.js';
 import { type DType, type TypedArray, allocate, dtypeOfArray } from '../dtype.js';
 import type { PlannedBuffer } from './jit-program.js';
 
-/** A run's buffers, one per planned buffer (each at least as long), and their memory, for checking outputs against. */
+/** A run's buffers, one per planned buffer (each at least as long). */
 export interface ArenaLease {
   readonly buffers: readonly TypedArray[];
-  readonly all: ReadonlySet<ArrayBufferLike>;
 }
 
-/** The buffers no run holds now, per dtype. */
-const free = new Map<DType, TypedArray[]>();
+/** Which free list a buffer belongs to: its dtype, or float32 in an arena memory. */
+type Kind = DType | ArenaMemory;
+
+/** The buffers no run holds now, per kind. */
+const free = new Map<Kind, TypedArray[]>();
+/** The arena memory that made each of its buffers. */
+const memoryOf = new WeakMap<TypedArray, ArenaMemory>();
+const kindOf = (buffer: TypedArray): Kind => memoryOf.get(buffer) ?? dtypeOfArray(buffer);
+
+function release(buffer: TypedArray): void {
+  memoryOf.get(buffer)?.release(buffer as Float32Array);
+  memoryOf.delete(buffer);
+}
+
+function newBuffer(dtype: DType, length: number, memory: ArenaMemory | undefined): TypedArray {
+  const buffer = memory && dtype === 'float32' ? memory.allocate(length) : null;
+  if (!buffer) return allocate(dtype, length);
+  memoryOf.set(buffer, memory!);
+  return buffer;
+}
 
 /**
  * Buffers for `plan`, longest planned buffer first: each gets the shortest free buffer that is long
  * enough, else a new one, which replaces the longest free one that is too short (so the arena keeps
  * about as many buffers as the largest plan has, each as long as the longest it served).
  */
-export function checkOut(plan: readonly PlannedBuffer[]): ArenaLease {
+export function checkOut(plan: readonly PlannedBuffer[], memory?: ArenaMemory): ArenaLease {
   const buffers = new Array<TypedArray>(plan.length);
   const order = plan.map((_, i) => i).sort((a, b) => plan[b].length - plan[a].length);
   for (const i of order) {
     const { dtype, length } = plan[i];
-    const list = free.get(dtype) ?? [];
+    const list = free.get(memory && dtype === 'float32' ? memory : dtype) ?? [];
     let fit = -1;
     for (let k = 0; k < list.length; k++) if (list[k].length >= length && (fit < 0 || list[k].length < list[fit].length)) fit = k;
     if (fit >= 0) {
@@ -38,19 +60,25 @@ export function checkOut(plan: readonly PlannedBuffer[]): ArenaLease {
     }
     let longest = -1;
     for (let k = 0; k < list.length; k++) if (longest < 0 || list[k].length > list[longest].length) longest = k;
-    if (longest >= 0) list.splice(longest, 1);
-    buffers[i] = allocate(dtype, length);
+    if (longest >= 0) release(list.splice(longest, 1)[0]);
+    buffers[i] = newBuffer(dtype, length, memory);
   }
-  return { buffers, all: new Set(buffers.map((buffer) => buffer.buffer)) };
+  return { buffers };
+}
+
+/** The index of the lease's buffer whose memory holds `array`, or −1. */
+export function bufferHolding(lease: ArenaLease, array: TypedArray): number {
+  const start = array.byteOffset;
+  return lease.buffers.findIndex((buffer) => buffer.buffer === array.buffer && start >= buffer.byteOffset && start + array.byteLength <= buffer.byteOffset + buffer.byteLength);
 }
 
 /** Returns a run's buffers to the arena; nothing may read them afterwards. */
 export function giveBack(lease: ArenaLease): void {
   for (const buffer of lease.buffers) {
-    const dtype = dtypeOfArray(buffer);
-    const list = free.get(dtype);
+    const kind = kindOf(buffer);
+    const list = free.get(kind);
     if (list) list.push(buffer);
-    else free.set(dtype, [buffer]);
+    else free.set(kind, [buffer]);
   }
 }
 

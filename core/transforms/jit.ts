@@ -9,7 +9,7 @@ import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
 import { type Tensor, isContiguous } from '../tensor.js';
 import { anyTapeActive } from '../tape.js';
 import { Trace, tracing, withTrace } from '../trace.js';
-import { type ArenaLease, checkOut, giveBack } from './jit-arena.js';
+import { type ArenaLease, bufferHolding, checkOut, giveBack } from './jit-arena.js';
 import { type Instruction, type Program, type Ref, compileTrace } from './jit-program.js';
 
 export interface JitOptions {
@@ -98,7 +98,7 @@ function run<Out>(program: Program, inputs: readonly Tensor[]): Out {
  * no planned buffer has been handed out wrongly by then, and the arguments were never written.
  */
 function runCompiled(program: Program, inputs: readonly Tensor[]): Tensor[] | null {
-  const memory = checkOut(program.plannedBuffers);
+  const memory = checkOut(program.plannedBuffers, program.tracedOn.arenaMemory);
   try {
     return runInMemory(program, inputs, memory);
   } finally {
@@ -144,8 +144,8 @@ function runInMemory(program: Program, inputs: readonly Tensor[], memory: ArenaL
 }
 
 function inPlannedMemory(memory: ArenaLease, instruction: Instruction, output: Tensor): boolean {
-  const data = output.storage.data.buffer;
-  return instruction.outputBuffer !== null ? data === memory.buffers[instruction.outputBuffer].buffer : !memory.all.has(data);
+  const holder = bufferHolding(memory, output.storage.data);
+  return instruction.outputBuffer !== null ? holder === instruction.outputBuffer : holder < 0;
 }
 
 /** Applies each op through `apply` (tapes and traces see them), in new memory, letting each value go after its last use. */

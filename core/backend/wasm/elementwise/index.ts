@@ -1,47 +1,51 @@
 /**
  * Runs the SIMD kernels of kernels.ts: the input is copied into WebAssembly memory (the matmul's,
  * shared with its worker threads), mapped four lanes at a time, on several threads when it is large
- * (runtime.ts), and copied out. Where gpu.js's WebAssembly and V8's
+ * (runtime.ts), and copied out; inside a compiled jit program, operands and results in the arena's
+ * buffers are read and written where they lie instead (`CallMemory`). Where gpu.js's WebAssembly and V8's
  * `Math.exp` spend 20–40 ns an element on gelu, this spends about 8, copies included
  * (`npx tsx bench/ops.ts`: gelu over 2¹⁹ floats).
  *
  *   const y = wasmElementwise('gelu', x);   // null where the engine has no WebAssembly SIMD
  *   const z = wasmBinary('add', x, bias, x.length);   // bias repeats along x, as in a broadcast
  */
-import { copyToOutput } from '../../../buffer-pool.js';
+import { outputBuffer } from '../../../buffer-pool.js';
 import { advanceOdometer } from '../../../shape.js';
 import { maximumPages } from '../webassembly-api.js';
 import type { BinaryKernelName } from './binary-kernels.js';
 import { type FusedExpression, fusedFunction } from './fused-kernels.js';
 import type { ElementwiseKernelName } from './kernels.js';
-import { type Argument, type Kernel, type Runtime, callOverRange, getRuntime, heapBase, instantiate, memoryBound, rangeLength, reserve } from './runtime.js';
+import type { ArenaMemory } from '../heap-arena.js';
+import { type Argument, CallMemory, type Kernel, type Runtime, callOverRange, getRuntime, instantiate, memoryBound, rangeLength, wholeVectors } from './runtime.js';
 import { stridedCopyAxes } from './strided-copy-kernel.js';
 
 export { type BinaryKernelName, binaryKernelNames } from './binary-kernels.js';
 export { type ElementwiseKernelName, elementwiseKernelNames } from './kernels.js';
 export { type FusedExpression, type FusedNode, type FusedUnary, type FusedBinary, fusedUnaries, fusedBinaries } from './fused-kernels.js';
-export { defaultThreadThreshold, setElementwiseThreading } from './runtime.js';
+export { type HeapTraffic, defaultThreadThreshold, setElementwiseThreading, wasmHeapTraffic } from './runtime.js';
 
-/** Byte address of float `index` above the heap's base. */
-const address = (index: number) => (heapBase + index) * 4;
-/** An address that moves `step` bytes per unit of the range. */
-const moving = (index: number, step: number) => ({ at: address(index), step });
+/** An address (bytes) that moves `step` bytes per unit of the range. */
+const moving = (at: number, step: number) => ({ at, step });
+
+const float32Output = (length: number) => outputBuffer('float32', length) as Float32Array;
+
+/** Where jit's arena keeps float32 buffers for these kernels: their shared memory; undefined where it is not shared. */
+export function wasmArenaMemory(): ArenaMemory | undefined {
+  return getRuntime()?.arena;
+}
 
 /** e^x, gelu(x) or gelu′(x) of every element of `x`, in float32; null where WebAssembly SIMD is missing. */
 export function wasmElementwise(name: ElementwiseKernelName, x: Float32Array): Float32Array | null {
   const run = getRuntime();
   if (!run) return null;
   // the input padded to whole vectors; the padding's results are dropped
-  const targetAt = wholeVectors(x.length);
-  const heap = reserve(run, 2 * targetAt);
-  heap.set(x, heapBase);
-  callOverRange(run, run.kernels[name], [moving(0, 16), moving(targetAt, 16), rangeLength], targetAt / 4, x.length);
-  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + x.length));
-}
-
-/** `length` floats rounded up to whole four-lane vectors. */
-function wholeVectors(length: number): number {
-  return Math.ceil(length / 4) * 4;
+  const padded = wholeVectors(x.length);
+  const out = float32Output(x.length);
+  const memory = new CallMemory(run);
+  const [source, target] = [memory.operand(x), memory.result(out, padded)];
+  memory.place();
+  callOverRange(run, run.kernels[name], [moving(source, 16), moving(target, 16), rangeLength], padded / 4, x.length);
+  return memory.finish(out);
 }
 
 const gcd = (p: number, q: number): number => (q === 0 ? p : gcd(q, p % q));
@@ -56,9 +60,9 @@ function operandVectors(period: number, size: number): number {
   return period / gcd(period, 4);
 }
 
-function placeOperand(heap: Float32Array, window: Float32Array, vectors: number, at: number): void {
-  if (window.length === 0) return;
-  for (let offset = 0; offset < vectors * 4; offset += window.length) heap.set(window.subarray(0, Math.min(window.length, vectors * 4 - offset)), at + offset);
+/** The address of an operand's vectors: the operand itself when it has the result's size, else its repeated window. */
+function placeOperand(memory: CallMemory, window: Float32Array, vectors: number, size: number): number {
+  return window.length === size ? memory.operand(window) : memory.window(window, vectors * 4);
 }
 
 /**
@@ -73,13 +77,12 @@ export function wasmBinary(name: BinaryKernelName, a: Float32Array, b: Float32Ar
   const count = Math.ceil(size / 4);
   const aVectors = operandVectors(a.length, size);
   const bVectors = operandVectors(b.length, size);
-  const bAt = aVectors * 4;
-  const targetAt = bAt + bVectors * 4;
-  const heap = reserve(run, targetAt + count * 4);
-  placeOperand(heap, a, aVectors, heapBase);
-  placeOperand(heap, b, bVectors, heapBase + bAt);
-  callOverRange(run, run.kernels[name], [address(0), aVectors, address(bAt), bVectors, address(targetAt), { at: 0, step: 1 }, rangeLength], count, memoryBound);
-  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + size));
+  const out = float32Output(size);
+  const memory = new CallMemory(run);
+  const [aAt, bAt, target] = [placeOperand(memory, a, aVectors, size), placeOperand(memory, b, bVectors, size), memory.result(out, count * 4)];
+  memory.place();
+  callOverRange(run, run.kernels[name], [aAt, aVectors, bAt, bVectors, target, { at: 0, step: 1 }, rangeLength], count, memoryBound);
+  return memory.finish(out);
 }
 
 /** One instance per distinct chain, sharing the elementwise kernels' memory (and registered with their pool). */
@@ -113,18 +116,18 @@ export function wasmFusedAvailable(): boolean {
 export function wasmFused(expression: FusedExpression, inputs: readonly Float32Array[], size: number): Float32Array | null {
   const run = getRuntime();
   if (!run) return null;
-  if (size === 0) return copyToOutput(new Float32Array(0));
+  if (size === 0) return float32Output(0);
   const kernel = fusedKernel(run, expression);
   const vectors = inputs.map((input) => operandVectors(input.length, size));
-  const starts: number[] = [];
-  let end = 0;
-  for (const count of vectors) starts.push(end), (end += count * 4);
   const count = Math.ceil(size / 4);
-  const heap = reserve(run, end + count * 4);
-  inputs.forEach((input, k) => placeOperand(heap, input, vectors[k], heapBase + starts[k]));
-  const args: Argument[] = [...inputs.flatMap((_, k) => [address(starts[k]), vectors[k]]), address(end), { at: 0, step: 1 }, rangeLength];
+  const out = float32Output(size);
+  const memory = new CallMemory(run);
+  const starts = inputs.map((input, k) => placeOperand(memory, input, vectors[k], size));
+  const target = memory.result(out, count * 4);
+  memory.place();
+  const args: Argument[] = [...inputs.flatMap((_, k) => [starts[k], vectors[k]]), target, { at: 0, step: 1 }, rangeLength];
   callOverRange(run, kernel, args, count, transcendental(expression) ? size : memoryBound);
-  return copyToOutput(heap.subarray(heapBase + end, heapBase + end + size));
+  return memory.finish(out);
 }
 
 /** Copies of fewer elements stay in JavaScript, where a call's set-up would cost more than it saves. */
@@ -170,15 +173,16 @@ export function wasmStridedCopy(data: Float32Array, shape: readonly number[], st
   const inner = sizes.slice(outer);
   const innerStrides = strides.slice(outer).map((s) => s * 4);
   const innerSize = inner.reduce((total, d) => total * d, 1);
-  const targetAt = wholeVectors(span);
-  const heap = reserve(run, targetAt + size);
-  heap.set(data.subarray(low, high + 1), heapBase);
+  const out = float32Output(size);
+  const memory = new CallMemory(run);
+  const [spanAt, target] = [memory.operand(data.subarray(low, high + 1)), memory.result(out, size)];
+  memory.place();
   const index = new Array<number>(outer).fill(0);
   for (let block = 0, source = offset - low; block < size / innerSize; block++) {
-    run.kernels.stridedCopy.run(address(source), address(targetAt + block * innerSize), ...inner, ...innerStrides);
+    run.kernels.stridedCopy.run(spanAt + source * 4, target + block * innerSize * 4, ...inner, ...innerStrides);
     source = advanceOdometer(index, sizes, strides, outer, source);
   }
-  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + size));
+  return memory.finish(out);
 }
 
 /**
@@ -191,13 +195,14 @@ export function wasmSum(x: Float32Array, length: number, inner: number): Float32
   if (!(length >= 1 && outer >= 1) || (inner !== 1 && inner % 4 !== 0)) return null;
   const run = getRuntime();
   if (!run) return null;
-  const targetAt = wholeVectors(x.length);
-  const heap = reserve(run, targetAt + outer * inner);
-  heap.set(x, heapBase);
+  const out = float32Output(outer * inner);
+  const memory = new CallMemory(run);
+  const [source, target] = [memory.operand(x), memory.result(out, outer * inner)];
+  memory.place();
   // split by whole outer rows: each output is the same sum, in the same order, on any thread
-  if (inner === 1) callOverRange(run, run.kernels.sumLast, [moving(0, length * 4), moving(targetAt, 4), rangeLength, length], outer, memoryBound);
-  else callOverRange(run, run.kernels.sumMiddle, [moving(0, length * inner * 4), moving(targetAt, inner * 4), rangeLength, length, inner / 4], outer, memoryBound);
-  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + outer * inner));
+  if (inner === 1) callOverRange(run, run.kernels.sumLast, [moving(source, length * 4), moving(target, 4), rangeLength, length], outer, memoryBound);
+  else callOverRange(run, run.kernels.sumMiddle, [moving(source, length * inner * 4), moving(target, inner * 4), rangeLength, length, inner / 4], outer, memoryBound);
+  return memory.finish(out);
 }
 
 /**
@@ -211,21 +216,22 @@ export function wasmRowSoftmax(x: Float32Array, d: number, logarithm: boolean): 
   if (!(d >= 1 && Number.isInteger(rows) && rows >= 1)) return null;
   const run = getRuntime();
   if (!run) return null;
-  // float offsets: input, shifted rows, their exp (whole vectors), per-row values, result
+  // byte addresses: input, shifted rows, their exp (whole vectors), per-row values, result
   const padded = wholeVectors(size);
-  const [shiftedAt, expAt, rowAt] = [padded, 2 * padded, 3 * padded];
-  const resultAt = rowAt + wholeVectors(rows);
-  const heap = reserve(run, resultAt + padded);
-  heap.set(x, heapBase);
+  const out = float32Output(size);
+  const memory = new CallMemory(run);
+  const [inputAt, shiftedAt, expAt, rowAt] = [memory.operand(x), memory.scratch(padded), memory.scratch(padded), memory.scratch(rows)];
+  const resultAt = memory.result(out, size);
+  const heap = memory.place();
   const { kernels } = run;
-  callOverRange(run, kernels.rowShift, [moving(0, d * 4), moving(shiftedAt, d * 4), rangeLength, d], rows, memoryBound);
+  callOverRange(run, kernels.rowShift, [moving(inputAt, d * 4), moving(shiftedAt, d * 4), rangeLength, d], rows, memoryBound);
   callOverRange(run, kernels.exp, [moving(shiftedAt, 16), moving(expAt, 16), rangeLength], padded / 4, size);
   callOverRange(run, kernels.sumLast, [moving(expAt, d * 4), moving(rowAt, 4), rangeLength, d], rows, memoryBound);
-  const perRow = heap.subarray(heapBase + rowAt, heapBase + rowAt + rows);
+  const perRow = heap.subarray(rowAt / 4, rowAt / 4 + rows);
   for (let r = 0; r < rows; r++) perRow[r] = logarithm ? Math.log(perRow[r]) : 1 / perRow[r];
   const [combine, source] = logarithm ? [kernels.rowSubtract, shiftedAt] : [kernels.rowScale, expAt];
   callOverRange(run, combine, [moving(source, d * 4), moving(rowAt, 4), moving(resultAt, d * 4), rangeLength, d], rows, memoryBound);
-  return copyToOutput(heap.subarray(heapBase + resultAt, heapBase + resultAt + size));
+  return memory.finish(out);
 }
 
 /** (x − mean) / √(var + eps) of every row of `d` floats in `x` (`rowStandardize`); null without SIMD. */
@@ -234,9 +240,10 @@ export function wasmRowStandardize(x: Float32Array, d: number, eps: number): Flo
   if (!(d >= 1 && Number.isInteger(rows) && rows >= 1)) return null;
   const run = getRuntime();
   if (!run) return null;
-  const targetAt = wholeVectors(x.length);
-  const heap = reserve(run, targetAt + x.length);
-  heap.set(x, heapBase);
-  callOverRange(run, run.kernels.rowStandardize, [moving(0, d * 4), moving(targetAt, d * 4), rangeLength, d, eps], rows, x.length);
-  return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + x.length));
+  const out = float32Output(x.length);
+  const memory = new CallMemory(run);
+  const [source, target] = [memory.operand(x), memory.result(out, x.length)];
+  memory.place();
+  callOverRange(run, run.kernels.rowStandardize, [moving(source, d * 4), moving(target, d * 4), rangeLength, d, eps], rows, x.length);
+  return memory.finish(out);
 }

@@ -4,10 +4,15 @@
  * ranges of its vectors or whole rows on every thread. Each range computes its elements exactly as one
  * call over everything would (the same per-element arithmetic; row kernels split only between rows),
  * so results do not depend on the number of threads.
+ *
+ * Inside a compiled jit program over shared memory, operands and results lie in the arena's buffers
+ * in this memory (`heap-arena.ts`): a call reads such an operand in place and writes its result into
+ * such an output buffer (`CallMemory`); the rest is copied into scratch above the arena, and out.
  */
-import { controlBytes, type ThreadPool } from '../matmul/pool.js';
+import type { ThreadPool } from '../matmul/pool.js';
 import { wasmMatmulAvailable, wasmThreads } from '../matmul/index.js';
 import { type ModuleDefinition, emitModule } from '../emitter.js';
+import { type ArenaMemory, heapAddress, heapArena, heapTarget, scratchStart } from '../heap-arena.js';
 import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../webassembly-api.js';
 import type { BinaryExports } from './binary-kernels.js';
 import { type ElementwiseExports, elementwiseModule } from './kernels.js';
@@ -30,12 +35,11 @@ export interface Runtime {
   readonly shared: boolean;
   readonly pool: ThreadPool | undefined;
   readonly kernels: Readonly<Record<keyof Exports, Kernel>>;
-  /** A Float32Array over all of memory; refreshed by `reserve`. */
+  /** Where jit's arena keeps float32 buffers; undefined where memory is not shared. */
+  readonly arena: ArenaMemory | undefined;
+  /** A Float32Array over all of memory; refreshed by `CallMemory.place`. */
   heap: Float32Array;
 }
-
-/** Float index in `heap` where operands start: the pool's control block lies below. */
-export const heapBase = controlBytes / 4;
 
 let runtime: Runtime | undefined;
 
@@ -55,14 +59,96 @@ export function getRuntime(): Runtime | undefined {
   const { memory, pool } = threads;
   const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
   const kernels = instantiate(memory, pool, elementwiseModule({ initialPages: 1, maximumPages, shared })) as Runtime['kernels'];
-  runtime = { memory, shared, pool, kernels, heap: new Float32Array(memory.buffer) };
+  runtime = { memory, shared, pool, kernels, arena: heapArena(memory), heap: new Float32Array(memory.buffer) };
   return runtime;
 }
 
-/** Grows memory so that `floats` floats fit above `heapBase`; returns the heap view. */
-export function reserve(run: Runtime, floats: number): Float32Array {
-  run.heap = growHeap(run.memory, run.heap, (heapBase + floats) * 4);
-  return run.heap;
+/** `length` floats rounded up to whole four-lane vectors. */
+export function wholeVectors(length: number): number {
+  return Math.ceil(length / 4) * 4;
+}
+
+/** Operands and results of the calls so far, by whether they were copied or lay in the heap already. */
+export interface HeapTraffic {
+  /** Operands copied into scratch (a repeating window shorter than the result is not counted). */
+  copiedIn: number;
+  readInPlace: number;
+  /** Results copied out of scratch into their output buffer. */
+  copiedOut: number;
+  writtenInPlace: number;
+}
+const traffic: HeapTraffic = { copiedIn: 0, readInPlace: 0, copiedOut: 0, writtenInPlace: 0 };
+
+/** For tests: the counts since the last reset. */
+export function wasmHeapTraffic(reset = false): HeapTraffic {
+  const counts = { ...traffic };
+  if (reset) Object.assign(traffic, { copiedIn: 0, readInPlace: 0, copiedOut: 0, writtenInPlace: 0 });
+  return counts;
+}
+
+/**
+ * One call's memory, by byte address: operands where they lie when that is an arena buffer, else
+ * copied into this call's scratch, which starts above the arena (`scratchStart`) and is laid out as
+ * the call asks. Use: place operands, results and scratch; `place()`; run the kernels; `finish`.
+ */
+export class CallMemory {
+  /** Float index where this call's scratch starts, and the floats it has laid out. */
+  private readonly base = scratchStart() / 4;
+  private floats = 0;
+  private readonly copies: { readonly source: Float32Array; readonly at: number; readonly floats: number }[] = [];
+  private readonly results: { readonly out: Float32Array; readonly at: number }[] = [];
+  heap: Float32Array;
+
+  constructor(private readonly run: Runtime) {
+    this.heap = run.heap;
+  }
+
+  /** `floats` floats of scratch, in whole vectors. */
+  scratch(floats: number): number {
+    const at = (this.base + this.floats) * 4;
+    this.floats += wholeVectors(floats);
+    return at;
+  }
+
+  /** Where the kernel reads `x` (and up to a vector past it): in place in an arena buffer, else its copy. */
+  operand(x: Float32Array): number {
+    const at = heapAddress(x);
+    if (at !== undefined) return traffic.readInPlace++, at;
+    traffic.copiedIn++;
+    return this.window(x, x.length);
+  }
+
+  /** `window` repeated until it fills `floats` floats of scratch (a bias row along a matrix). */
+  window(window: Float32Array, floats: number): number {
+    const at = this.scratch(floats);
+    if (window.length > 0) this.copies.push({ source: window, at, floats });
+    return at;
+  }
+
+  /** Where the kernel writes `out` (`floats` floats, padding included): into `out` when it is an arena buffer with room, else scratch. */
+  result(out: Float32Array, floats: number): number {
+    const at = heapTarget(out, floats);
+    if (at !== undefined) return traffic.writtenInPlace++, at;
+    traffic.copiedOut++;
+    const scratchAt = this.scratch(floats);
+    this.results.push({ out, at: scratchAt });
+    return scratchAt;
+  }
+
+  /** Grows memory to hold the scratch and copies the operands in; returns the heap view. */
+  place(): Float32Array {
+    this.run.heap = this.heap = growHeap(this.run.memory, this.run.heap, (this.base + this.floats) * 4);
+    for (const { source, at, floats } of this.copies) {
+      for (let offset = 0; offset < floats; offset += source.length) this.heap.set(source.subarray(0, Math.min(source.length, floats - offset)), at / 4 + offset);
+    }
+    return this.heap;
+  }
+
+  /** Copies the results written to scratch into their output buffers; returns the first. */
+  finish(out: Float32Array): Float32Array {
+    for (const { out: target, at } of this.results) target.set(this.heap.subarray(at / 4, at / 4 + target.length));
+    return out;
+  }
 }
 
 /** An argument that moves with the range: `at` + first · `step`. */
