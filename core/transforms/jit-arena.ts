@@ -15,9 +15,10 @@ import type { ArenaMemory } from '../backend/wasm/heap-arena.js';
 import { type DType, type TypedArray, allocate, dtypeOfArray } from '../dtype.js';
 import type { PlannedBuffer } from './jit-program.js';
 
-/** A run's buffers, one per planned buffer (each at least as long). */
+/** A run's buffers, one per planned buffer (each at least as long), and the memory they lie in (heap buffers share one). */
 export interface ArenaLease {
   readonly buffers: readonly TypedArray[];
+  readonly all: ReadonlySet<ArrayBufferLike>;
 }
 
 /** Which free list a buffer belongs to: its dtype, or float32 in an arena memory. */
@@ -63,13 +64,18 @@ export function checkOut(plan: readonly PlannedBuffer[], memory?: ArenaMemory): 
     if (longest >= 0) release(list.splice(longest, 1)[0]);
     buffers[i] = newBuffer(dtype, length, memory);
   }
-  return { buffers };
+  return { buffers, all: new Set(buffers.map((buffer) => buffer.buffer)) };
 }
 
-/** The index of the lease's buffer whose memory holds `array`, or −1. */
-export function bufferHolding(lease: ArenaLease, array: TypedArray): number {
+/** Whether `array` lies in `buffer`'s memory (a heap buffer is a range of a memory that others share). */
+export function holds(buffer: TypedArray, array: TypedArray): boolean {
   const start = array.byteOffset;
-  return lease.buffers.findIndex((buffer) => buffer.buffer === array.buffer && start >= buffer.byteOffset && start + array.byteLength <= buffer.byteOffset + buffer.byteLength);
+  return buffer.buffer === array.buffer && start >= buffer.byteOffset && start + array.byteLength <= buffer.byteOffset + buffer.byteLength;
+}
+
+/** Whether `array` lies in any of the lease's buffers. */
+export function inLease(lease: ArenaLease, array: TypedArray): boolean {
+  return lease.all.has(array.buffer) && lease.buffers.some((buffer) => holds(buffer, array));
 }
 
 /** Returns a run's buffers to the arena; nothing may read them afterwards. */

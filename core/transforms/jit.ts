@@ -9,7 +9,7 @@ import { type TreeDef, treeFlatten, treeUnflatten } from '../pytree.js';
 import { type Tensor, isContiguous } from '../tensor.js';
 import { anyTapeActive } from '../tape.js';
 import { Trace, tracing, withTrace } from '../trace.js';
-import { type ArenaLease, bufferHolding, checkOut, giveBack } from './jit-arena.js';
+import { type ArenaLease, checkOut, giveBack, holds, inLease } from './jit-arena.js';
 import { type Instruction, type Program, type Ref, compileTrace } from './jit-program.js';
 
 export interface JitOptions {
@@ -144,8 +144,8 @@ function runInMemory(program: Program, inputs: readonly Tensor[], memory: ArenaL
 }
 
 function inPlannedMemory(memory: ArenaLease, instruction: Instruction, output: Tensor): boolean {
-  const holder = bufferHolding(memory, output.storage.data);
-  return instruction.outputBuffer !== null ? holder === instruction.outputBuffer : holder < 0;
+  const data = output.storage.data;
+  return instruction.outputBuffer !== null ? holds(memory.buffers[instruction.outputBuffer], data) : !inLease(memory, data);
 }
 
 /** Applies each op through `apply` (tapes and traces see them), in new memory, letting each value go after its last use. */
