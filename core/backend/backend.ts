@@ -1,6 +1,5 @@
 import type { KernelCall, KernelRun, StridedCopy } from '../kernel.js';
 import type { ElementwiseFusion } from './fusion.js';
-import type { ArenaMemory } from './wasm/heap-arena.js';
 import type { Tensor } from '../tensor.js';
 import type { Program } from '../transforms/jit-program.js';
 
@@ -22,6 +21,14 @@ export interface BackendInfo {
   readonly ownKernels: readonly string[];
   /** The WebGPU adapter kernels run on (vendor, architecture, driver), webgpu only. */
   readonly adapter?: string;
+}
+
+/** Memory for jit's arena's float32 buffers that a backend's kernels read and write in place (`Backend.arenaMemory`). */
+export interface ArenaMemory {
+  /** A buffer of `length` floats (contents old), or null when the memory cannot grow that far. */
+  allocate(length: number): Float32Array | null;
+  /** Returns a buffer `allocate` made; nothing may read it afterwards. */
+  release(buffer: Float32Array): void;
 }
 
 /**

@@ -11,7 +11,7 @@
  * buffers (`Backend.arenaMemory`, the gpu.js CPU modes over shared memory); other buffers are
  * ordinary arrays. The two kinds are kept apart, so that a program gets heap buffers where it can.
  */
-import type { ArenaMemory } from '../backend/wasm/heap-arena.js';
+import type { ArenaMemory } from '../backend/backend.js';
 import { type DType, type TypedArray, allocate, dtypeOfArray } from '../dtype.js';
 import type { PlannedBuffer } from './jit-program.js';
 

@@ -16,6 +16,7 @@
  * was made over: after `memory.grow`, `memory.buffer` is a new object over the same memory) and by a
  * byte range inside the region, never by comparing with the current `memory.buffer`.
  */
+import type { ArenaMemory } from '../backend.js';
 import { controlBytes } from './matmul/pool.js';
 import { pageBytes, type WasmMemory } from './webassembly-api.js';
 
@@ -26,14 +27,6 @@ const aligned = (bytes: number) => Math.ceil(bytes / blockAlign) * blockAlign;
 interface Block {
   readonly at: number;
   readonly bytes: number;
-}
-
-/** Where jit's arena keeps float32 buffers, when a backend offers it (`Backend.arenaMemory`). */
-export interface ArenaMemory {
-  /** A buffer of `length` floats (contents old), or null when the memory cannot grow that far. */
-  allocate(length: number): Float32Array | null;
-  /** Returns a buffer `allocate` made; nothing may read it afterwards. */
-  release(buffer: Float32Array): void;
 }
 
 /** End of the arena's region: each kernel call's scratch starts here (bytes). */

@@ -15,7 +15,7 @@ import { maximumPages } from '../webassembly-api.js';
 import type { BinaryKernelName } from './binary-kernels.js';
 import { type FusedExpression, fusedFunction } from './fused-kernels.js';
 import type { ElementwiseKernelName } from './kernels.js';
-import type { ArenaMemory } from '../heap-arena.js';
+import type { ArenaMemory } from '../../backend.js';
 import { type Argument, CallMemory, type Kernel, type Runtime, callOverRange, getRuntime, instantiate, memoryBound, rangeLength, wholeVectors } from './runtime.js';
 import { stridedCopyAxes } from './strided-copy-kernel.js';
 

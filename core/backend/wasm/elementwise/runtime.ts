@@ -12,7 +12,8 @@
 import type { ThreadPool } from '../matmul/pool.js';
 import { wasmMatmulAvailable, wasmThreads } from '../matmul/index.js';
 import { type ModuleDefinition, emitModule } from '../emitter.js';
-import { type ArenaMemory, heapAddress, heapArena, heapTarget, scratchStart } from '../heap-arena.js';
+import type { ArenaMemory } from '../../backend.js';
+import { heapAddress, heapArena, heapTarget, scratchStart } from '../heap-arena.js';
 import { type WasmMemory, growHeap, maximumPages, webAssembly } from '../webassembly-api.js';
 import type { BinaryExports } from './binary-kernels.js';
 import { type ElementwiseExports, elementwiseModule } from './kernels.js';
