@@ -1,12 +1,14 @@
 /**
  * Where WebAssembly memory cannot be shared (a browser page without cross-origin isolation has no
  * SharedArrayBuffer), growing it would detach every view into it, so jit's arena must keep ordinary
- * arrays: this file removes SharedArrayBuffer before tapegrad loads (vitest runs each file in its own
- * process), so the kernels' memory is an ordinary one.
+ * arrays: this file removes SharedArrayBuffer before tapegrad loads (vitest gives each file its own
+ * modules), so the kernels' memory is an ordinary one; it is put back afterwards.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
+const sharedArrayBuffer = globalThis.SharedArrayBuffer;
 delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
+afterAll(() => void (globalThis.SharedArrayBuffer = sharedArrayBuffer));
 const tg = await import('../../core/index.js');
 const { wasmArenaMemory, wasmHeapTraffic } = await import('../../core/backend/wasm/elementwise/index.js');
 const { wasmMatmulAvailable, wasmMatmulInfo } = await import('../../core/backend/wasm/matmul/index.js');
