@@ -31,6 +31,15 @@ function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: nu
   return c;
 }
 
+/** Each of `batch` row-major rows × columns matrices transposed (columns × rows). */
+function transposeEach(values: Float32Array, batch: number, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(batch * rows * columns);
+  for (let t = 0; t < batch; t++) {
+    for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) out[t * rows * columns + j * rows + i] = values[t * rows * columns + i * columns + j];
+  }
+  return out;
+}
+
 function maxAbs(values: Float32Array): number {
   let most = 0;
   for (const value of values) most = Math.max(most, Math.abs(value));
@@ -165,6 +174,44 @@ describe('wasmMatmul', () => {
     expect(wasmMatmul(a, b, m, k, n, batch, { bBatchStride: stride, out })).toBe(out);
     expectClose(out.subarray(0, batch * m * n), reference(a, b, m, k, n, batch, stride), k, a, b);
     expect([...out.subarray(batch * m * n)]).toEqual([-7, -7, -7, -7, -7]);
+  });
+
+  // the op passes a matrixTranspose view as the matrix it views: Aᵀ (k × m) or Bᵀ (n × k) per batch entry
+  it.each([
+    { m: 7, k: 13, n: 11, batch: 1 },
+    { m: 5, k: 3, n: 9, batch: 4 },
+    { m: 17, k: 16, n: 17, batch: 6 },
+    { m: 67, k: 129, n: 33, batch: 2 },
+    { m: 64, k: 300, n: 40, batch: 1 },
+  ])('reads A or B given transposed, [$m×$k]·[$k×$n] batch $batch, on both kernels and on threads', ({ m, k, n, batch }) => {
+    const a = seeded(batch * m * k, m + 20);
+    const b = seeded(batch * k * n, n + 21);
+    const aT = transposeEach(a, batch, m, k);
+    const bT = transposeEach(b, batch, k, n);
+    const expected = reference(a, b, m, k, n, batch, k * n);
+    for (const kernel of ['packed', 'unpacked'] as const) {
+      for (const threads of [{ threads: 1 }, { threadThresholdFlops: 0 }]) {
+        const rowMajor = wasmMatmul(a, b, m, k, n, batch, { kernel, ...threads });
+        for (const [transposeA, transposeB] of [[true, false], [false, true], [true, true]]) {
+          const product = wasmMatmul(transposeA ? aT : a, transposeB ? bT : b, m, k, n, batch, { kernel, transposeA, transposeB, ...threads });
+          expectClose(product, expected, k, a, b);
+          // the same sums in the same order as for row-major operands
+          expect(product, `${kernel} transposeA ${transposeA} transposeB ${transposeB}`).toEqual(rowMajor);
+        }
+      }
+    }
+  });
+
+  it('splits products given transposed by batch and by rows like row-major ones', () => {
+    const [m, k, n, batch] = [40, 30, 20, 3];
+    const a = seeded(batch * m * k, 29);
+    const b = seeded(batch * k * n, 30);
+    const whole = wasmMatmul(a, b, m, k, n, batch);
+    for (const workspaceLimitBytes of [175_000, 150_000]) {
+      expect(wasmMatmul(transposeEach(a, batch, m, k), transposeEach(b, batch, k, n), m, k, n, batch, { workspaceLimitBytes, transposeA: true, transposeB: true })).toEqual(whole);
+    }
+    const single = wasmMatmul(a.subarray(0, m * k), b, m, k, n);
+    expect(wasmMatmul(transposeEach(a, 1, m, k), b, m, k, n, 1, { workspaceLimitBytes: 142_000, transposeA: true })).toEqual(single);
   });
 
   it('gives zeros for k = 0 and an empty result for m = 0', () => {

@@ -165,6 +165,11 @@ export class FunctionBuilder {
     return this.simd(0x0c, ...bytes);
   }
   v128Zero(): this { return this.v128Const(new Array<number>(16).fill(0)); }
+  /** The f32 lanes `lanes` (0–3 from the first operand, 4–7 from the second) of two v128s, as i8x16.shuffle. */
+  f32x4Shuffle(lanes: readonly [number, number, number, number]): this {
+    if (!lanes.every((lane) => Number.isInteger(lane) && lane >= 0 && lane < 8)) throw new RangeError(`f32x4Shuffle lanes must be 0–7, got ${lanes}`);
+    return this.simd(0x0d, ...lanes.flatMap((lane) => [4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3]));
+  }
   /** A v128 of four copies of the float32 nearest to `value`. */
   f32x4Const(value: number): this {
     const bytes = [...new Uint8Array(new Float32Array([value]).buffer)];

@@ -29,8 +29,9 @@ export const wasmKernels: HostKernelTable = {
   div: ([a, b], _constants, size) => wasmBinary('div', a, b, size),
   // SIMD sums that read the input once, front to back (elementwise/sum-kernels.ts)
   sum: ([x], { length, inner }) => wasmSum(x, length, inner),
-  // packed panels on worker threads (matmul/)
-  matmul: ([a, b], { m, k, n }, size) => (wasmMatmulAvailable() ? wasmMatmul(a, b, m, k, n, size / (m * n) || 0) : null),
+  // packed panels on worker threads (matmul/); an operand given transposed is transposed in its memory
+  matmul: ([a, b], { m, k, n, transposeA, transposeB }, size) =>
+    wasmMatmulAvailable() ? wasmMatmul(a, b, m, k, n, size / (m * n) || 0, { transposeA: transposeA > 0, transposeB: transposeB > 0 }) : null,
   softmax: rowSoftmax,
   logSoftmax: rowSoftmax,
   standardize: ([x], { d, eps }) => wasmRowStandardize(x, d, eps),

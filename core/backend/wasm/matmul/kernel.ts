@@ -11,6 +11,7 @@
  * read (their row pointers repeat the last row) and never written.
  */
 import { FunctionBuilder, emitModule, type FunctionDefinition, type Label } from '../emitter.js';
+import { transposeFunction } from './transpose-kernel.js';
 import { gemmUnpacked } from './unpacked-kernel.js';
 
 export interface KernelShape {
@@ -254,7 +255,7 @@ function copyEdgeTile(f: FunctionBuilder, locals: EdgeLocals): void {
   });
 }
 
-/** The module's bytes: exports `packB`, `gemm` and `gemmUnpacked` (unpacked-kernel.ts), importing its memory as `env.memory`. */
+/** The module's bytes: exports `packB`, `gemm`, `gemmUnpacked` (unpacked-kernel.ts) and `transpose` (transpose-kernel.ts), importing its memory as `env.memory`. */
 export function generateMatmulModule(options: MatmulModuleOptions): Uint8Array {
   const { shape } = options;
   if (shape.columns % 4 !== 0 || shape.columns < 4) throw new RangeError(`kernel columns must be a positive multiple of 4, got ${shape.columns}`);
@@ -262,7 +263,7 @@ export function generateMatmulModule(options: MatmulModuleOptions): Uint8Array {
   if (shape.unroll < 1 || (shape.unroll & (shape.unroll - 1)) !== 0) throw new RangeError(`kernel unroll must be a power of 2, got ${shape.unroll}`);
   return emitModule({
     memory: { module: 'env', name: 'memory', initialPages: options.initialPages, maximumPages: options.maximumPages, shared: options.shared },
-    functions: [packB(shape), gemm(shape), gemmUnpacked()],
+    functions: [packB(shape), gemm(shape), gemmUnpacked(), transposeFunction()],
   });
 }
 
@@ -271,4 +272,5 @@ export interface MatmulExports {
   packB(source: number, packed: number, k: number, n: number): void;
   gemm(a: number, packed: number, c: number, rowStart: number, rowEnd: number, k: number, n: number, blockColumns: number, scratch: number): void;
   gemmUnpacked(a: number, b: number, c: number, count: number, m: number, k: number, n: number): void;
+  transpose(source: number, target: number, rows: number, columns: number, count: number): void;
 }
