@@ -10,9 +10,11 @@
  * rowStandardize accumulates its sums in float64 and rounds once at the store, as the JavaScript
  * loop it replaced did, so it gives that loop's results bit for bit.
  *
- * Rows need not start on a 16-byte boundary (d = 50 for 7×7 patches and a class token), so these are
- * scalar loops; the exp in between is the vector kernel over the whole buffer. Addresses are in bytes;
- * rows and d must be at least 1 (`wasmRowSoftmax` checks).
+ * Rows need not start on a 16-byte boundary (d = 50 for 7×7 patches and a class token): rowShift,
+ * rowScale and rowSubtract go four floats at a time with unaligned v128 loads and stores, then the
+ * row's last d mod 4 floats one by one (each lane rounds as the scalar operation would); the exp in
+ * between is the vector kernel over the whole buffer. rowStandardize is a scalar loop. Addresses are
+ * in bytes; rows and d must be at least 1 (`wasmRowSoftmax` checks).
  */
 import { FunctionBuilder } from '../emitter.js';
 
@@ -23,20 +25,38 @@ export type RowExports = {
   readonly rowStandardize: (source: number, target: number, rows: number, d: number, eps: number) => void;
 };
 
+/** The row's whole vectors (d rounded down to 4) as v128 steps, then its last d mod 4 floats one by one. */
+function vectorsThenTail(f: FunctionBuilder, d: number, [count, vectors]: readonly number[], vector: () => void, scalar: () => void): void {
+  f.get(d).i32Const(2).i32ShrU().set(vectors);
+  f.repeat(vectors, vector);
+  f.get(d).i32Const(3).i32And().set(count);
+  f.repeat(count, scalar);
+}
+
 function rowShift(): FunctionBuilder {
   const f = new FunctionBuilder('rowShift', ['i32', 'i32', 'i32', 'i32']);
   const [source, target, rows, d] = [0, 1, 2, 3];
-  const [count, at] = f.locals('i32', 2);
+  const [at, ...counters] = f.locals('i32', 3);
   const [max] = f.locals('f32', 1);
+  const [lanes, shift] = f.locals('v128', 2);
   f.repeat(rows, () => {
-    f.get(source).f32Load().set(max);
-    f.get(source).set(at).get(d).set(count);
-    f.repeat(count, () => {
-      f.get(max).get(at).f32Load().f32Max().set(max);
+    // f32.max and f32x4.max agree (NaN wins, −0 < +0) and are associative, so any order gives the row's max
+    f.get(source).v128Load32Splat().set(lanes);
+    f.get(source).set(at);
+    vectorsThenTail(f, d, counters, () => {
+      f.get(lanes).get(at).v128Load().f32x4Max().set(lanes);
+      f.addTo(at, 16);
+    }, () => {
+      f.get(lanes).get(at).v128Load32Splat().f32x4Max().set(lanes);
       f.addTo(at, 4);
     });
-    f.get(d).set(count);
-    f.repeat(count, () => {
+    f.get(lanes).f32x4ExtractLane(0).get(lanes).f32x4ExtractLane(1).f32Max();
+    f.get(lanes).f32x4ExtractLane(2).get(lanes).f32x4ExtractLane(3).f32Max().f32Max().set(max);
+    f.get(max).f32x4Splat().set(shift);
+    vectorsThenTail(f, d, counters, () => {
+      f.get(target).get(source).v128Load().get(shift).f32x4Sub().v128Store();
+      f.addTo(source, 16).addTo(target, 16);
+    }, () => {
       f.get(target).get(source).f32Load().get(max).f32Sub().f32Store();
       f.addTo(source, 4).addTo(target, 4);
     });
@@ -44,19 +64,25 @@ function rowShift(): FunctionBuilder {
   return f;
 }
 
-/** target = source (op) the row's value, for `f32Mul` (rowScale) or `f32Sub` (rowSubtract). */
-function rowCombine(name: 'rowScale' | 'rowSubtract', combine: (f: FunctionBuilder) => void): FunctionBuilder {
+/** target = source (op) the row's value, for multiply (rowScale) or subtract (rowSubtract); lanes and scalars round alike. */
+function rowCombine(name: 'rowScale' | 'rowSubtract', vector: (f: FunctionBuilder) => void, scalar: (f: FunctionBuilder) => void): FunctionBuilder {
   const f = new FunctionBuilder(name, ['i32', 'i32', 'i32', 'i32', 'i32']);
   const [source, values, target, rows, d] = [0, 1, 2, 3, 4];
-  const [count] = f.locals('i32', 1);
+  const counters = f.locals('i32', 2);
   const [value] = f.locals('f32', 1);
+  const [splat] = f.locals('v128', 1);
   f.repeat(rows, () => {
     f.get(values).f32Load().set(value);
+    f.get(value).f32x4Splat().set(splat);
     f.addTo(values, 4);
-    f.get(d).set(count);
-    f.repeat(count, () => {
+    vectorsThenTail(f, d, counters, () => {
+      f.get(target).get(source).v128Load().get(splat);
+      vector(f);
+      f.v128Store();
+      f.addTo(source, 16).addTo(target, 16);
+    }, () => {
       f.get(target).get(source).f32Load().get(value);
-      combine(f);
+      scalar(f);
       f.f32Store();
       f.addTo(source, 4).addTo(target, 4);
     });
@@ -98,5 +124,5 @@ function rowStandardize(): FunctionBuilder {
 }
 
 export function rowFunctions(): FunctionBuilder[] {
-  return [rowShift(), rowCombine('rowScale', (f) => f.f32Mul()), rowCombine('rowSubtract', (f) => f.f32Sub()), rowStandardize()];
+  return [rowShift(), rowCombine('rowScale', (f) => f.f32x4Mul(), (f) => f.f32Mul()), rowCombine('rowSubtract', (f) => f.f32x4Sub(), (f) => f.f32Sub()), rowStandardize()];
 }
