@@ -196,6 +196,7 @@ export class FunctionBuilder {
   i32Sub(): this { return this.emit(0x6b); }
   i32Mul(): this { return this.emit(0x6c); }
   i32And(): this { return this.emit(0x71); }
+  i32DivU(): this { return this.emit(0x6e); }
   i32RemU(): this { return this.emit(0x70); }
   i32Shl(): this { return this.emit(0x74); }
   i32ShrU(): this { return this.emit(0x76); }

@@ -13,7 +13,7 @@
  * Rows need not start on a 16-byte boundary (d = 50 for 7×7 patches and a class token): rowShift,
  * rowScale and rowSubtract go four floats at a time with unaligned v128 loads and stores, then the
  * row's last d mod 4 floats one by one (each lane rounds as the scalar operation would); the exp in
- * between is the vector kernel over the whole buffer. rowStandardize is a scalar loop. Addresses are
+ * between is the vector kernel over the whole buffer. rowStandardize is scalar, four rows at a time. Addresses are
  * in bytes; rows and d must be at least 1 (`wasmRowSoftmax` checks).
  */
 import { FunctionBuilder } from '../emitter.js';
@@ -90,36 +90,66 @@ function rowCombine(name: 'rowScale' | 'rowSubtract', vector: (f: FunctionBuilde
   return f;
 }
 
+/** Rows standardized together: their float64 sums are independent chains, so the adds overlap instead of waiting on each other. */
+const standardizeGroup = 4;
+
 function rowStandardize(): FunctionBuilder {
   const f = new FunctionBuilder('rowStandardize', ['i32', 'i32', 'i32', 'i32', 'f64']);
   const [source, target, rows, d, eps] = [0, 1, 2, 3, 4];
-  const [count, at] = f.locals('i32', 2);
-  const [length, total, mean, squares, difference, rstd] = f.locals('f64', 6);
+  const [count, groups, rowBytes] = f.locals('i32', 3);
+  const at = f.locals('i32', standardizeGroup);
+  const [length] = f.locals('f64', 1);
+  const totals = f.locals('f64', standardizeGroup);
+  const means = f.locals('f64', standardizeGroup);
+  const squares = f.locals('f64', standardizeGroup);
+  const rstds = f.locals('f64', standardizeGroup);
+  const [difference] = f.locals('f64', 1);
   const element = (address: number) => f.get(address).f32Load().f64PromoteF32();
+  /** `group` rows from `source` on: each row's sums in the order of its elements, as one row alone would. */
+  const standardizeRows = (group: number) => {
+    const rowsHere = Array.from({ length: group }, (_, r) => r);
+    const restart = () => {
+      for (const r of rowsHere) f.get(source).get(rowBytes).i32Const(r).i32Mul().i32Add().set(at[r]);
+      f.get(d).set(count);
+    };
+    for (const r of rowsHere) f.f64Const(0).set(totals[r]).f64Const(0).set(squares[r]);
+    restart();
+    f.repeat(count, () => {
+      for (const r of rowsHere) {
+        f.get(totals[r]);
+        element(at[r]);
+        f.f64Add().set(totals[r]).addTo(at[r], 4);
+      }
+    });
+    for (const r of rowsHere) f.get(totals[r]).get(length).f64Div().set(means[r]);
+    restart();
+    f.repeat(count, () => {
+      for (const r of rowsHere) {
+        element(at[r]);
+        f.get(means[r]).f64Sub().set(difference);
+        f.get(squares[r]).get(difference).get(difference).f64Mul().f64Add().set(squares[r]).addTo(at[r], 4);
+      }
+    });
+    for (const r of rowsHere) f.f64Const(1).get(squares[r]).get(length).f64Div().get(eps).f64Add().f64Sqrt().f64Div().set(rstds[r]);
+    // each row's results go to its own place: target row r lies r rows after target
+    restart();
+    f.repeat(count, () => {
+      for (const r of rowsHere) {
+        f.get(target).get(at[r]).get(source).i32Sub().i32Add();
+        element(at[r]);
+        f.get(means[r]).f64Sub().get(rstds[r]).f64Mul().f32DemoteF64().f32Store();
+        f.addTo(at[r], 4);
+      }
+    });
+    f.get(source).get(rowBytes).i32Const(group).i32Mul().i32Add().set(source);
+    f.get(target).get(rowBytes).i32Const(group).i32Mul().i32Add().set(target);
+  };
   f.get(d).f64ConvertI32U().set(length);
-  f.repeat(rows, () => {
-    f.f64Const(0).set(total).get(source).set(at).get(d).set(count);
-    f.repeat(count, () => {
-      f.get(total);
-      element(at);
-      f.f64Add().set(total).addTo(at, 4);
-    });
-    f.get(total).get(length).f64Div().set(mean);
-    f.f64Const(0).set(squares).get(source).set(at).get(d).set(count);
-    f.repeat(count, () => {
-      element(at);
-      f.get(mean).f64Sub().set(difference);
-      f.get(squares).get(difference).get(difference).f64Mul().f64Add().set(squares).addTo(at, 4);
-    });
-    f.f64Const(1).get(squares).get(length).f64Div().get(eps).f64Add().f64Sqrt().f64Div().set(rstd);
-    f.get(d).set(count);
-    f.repeat(count, () => {
-      f.get(target);
-      element(source);
-      f.get(mean).f64Sub().get(rstd).f64Mul().f32DemoteF64().f32Store();
-      f.addTo(source, 4).addTo(target, 4);
-    });
-  });
+  f.get(d).i32Const(2).i32Shl().set(rowBytes);
+  f.get(rows).i32Const(standardizeGroup).i32DivU().set(groups);
+  f.repeat(groups, () => standardizeRows(standardizeGroup));
+  f.get(rows).i32Const(standardizeGroup).i32RemU().set(rows);
+  f.repeat(rows, () => standardizeRows(1));
   return f;
 }
 
