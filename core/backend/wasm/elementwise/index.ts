@@ -169,13 +169,17 @@ export function wasmStridedCopy(data: Float32Array, shape: readonly number[], st
   const outer = sizes.length - stridedCopyAxes;
   const inner = sizes.slice(outer);
   const innerStrides = strides.slice(outer).map((s) => s * 4);
-  const innerSize = inner.reduce((total, d) => total * d, 1);
+  // a contiguous innermost axis of whole vectors moves four floats a step
+  const vectors = strides.at(-1) === 1 && sizes.at(-1)! % 4 === 0;
+  if (vectors) (inner[stridedCopyAxes - 1] /= 4), (innerStrides[stridedCopyAxes - 1] = 16);
+  const kernel = vectors ? run.kernels.stridedCopyVectors : run.kernels.stridedCopy;
+  const innerSize = sizes.slice(outer).reduce((total, d) => total * d, 1);
   const targetAt = wholeVectors(span);
   const heap = reserve(run, targetAt + size);
   heap.set(data.subarray(low, high + 1), heapBase);
   const index = new Array<number>(outer).fill(0);
   for (let block = 0, source = offset - low; block < size / innerSize; block++) {
-    run.kernels.stridedCopy.run(address(source), address(targetAt + block * innerSize), ...inner, ...innerStrides);
+    kernel.run(address(source), address(targetAt + block * innerSize), ...inner, ...innerStrides);
     source = advanceOdometer(index, sizes, strides, outer, source);
   }
   return copyToOutput(heap.subarray(heapBase + targetAt, heapBase + targetAt + size));
