@@ -222,6 +222,8 @@ export class FunctionBuilder {
   f32x4Neg(): this { return this.simd(0xe1); }
   /** Correctly rounded square root of each lane. */
   f32x4Sqrt(): this { return this.simd(0xe3); }
+  /** a·b + c of each lane (relaxed SIMD): rounded once where the hardware fuses it, else twice. */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }

@@ -61,6 +61,8 @@ export interface WasmMatmulInfo {
   /** The kernel of the last call (the last part's, for a split call). */
   readonly lastCallKernel: 'packed' | 'unpacked' | 'none';
   readonly kernel: { readonly rows: number; readonly columns: number; readonly unroll: number };
+  /** The kernels accumulate with relaxed SIMD's fused multiply-add (`wasmRelaxedSimdAvailable()`). */
+  readonly fusedMultiplyAdd: boolean;
   readonly memoryBytes: number;
   readonly threadThresholdFlops: number;
 }
@@ -101,6 +103,24 @@ function simdProbe(): Uint8Array {
   return emitModule({ memory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: 1, shared: false }, functions: [f.definition()] });
 }
 
+/** A one-function module that uses f32x4.relaxed_madd: it validates only where relaxed SIMD is on. */
+function relaxedSimdProbe(): Uint8Array {
+  const f = new FunctionBuilder('probe', []);
+  const v = f.local('v128');
+  f.get(v).get(v).get(v).f32x4RelaxedMadd().drop();
+  return emitModule({ memory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: 1, shared: false }, functions: [f.definition()] });
+}
+
+let relaxedSimd: boolean | undefined;
+/**
+ * Whether this engine runs relaxed SIMD (Chrome 114+, Node 22+; Node 20 with
+ * `--experimental-wasm-relaxed-simd`): then the kernels accumulate with fused multiply-adds.
+ */
+export function wasmRelaxedSimdAvailable(): boolean {
+  relaxedSimd ??= wasmMatmulAvailable() && webAssembly!.validate(relaxedSimdProbe());
+  return relaxedSimd;
+}
+
 let simd: boolean | undefined;
 /** Whether this engine runs WebAssembly SIMD, which `wasmMatmul` needs. */
 export function wasmMatmulAvailable(): boolean {
@@ -124,7 +144,7 @@ function getRuntime(): Runtime {
     shared = false; // no shared memory (e.g. a browser page without cross-origin isolation): one thread
     memory = createMemory(api, false);
   }
-  const module = new api.Module(generateMatmulModule({ shape, shared, initialPages: 1, maximumPages }));
+  const module = new api.Module(generateMatmulModule({ shape, shared, fusedMultiplyAdd: wasmRelaxedSimdAvailable(), initialPages: 1, maximumPages }));
   const exports = new api.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
   const host = workerHost();
   const threads = shared && host ? Math.max(1, Math.min(processorCount(), maximumThreads)) : 1;
@@ -297,6 +317,7 @@ export function wasmMatmulInfo(): WasmMatmulInfo {
     lastCallPhases: { ...lastCallPhases },
     lastCallKernel,
     kernel: { ...shape },
+    fusedMultiplyAdd: available && wasmRelaxedSimdAvailable(),
     memoryBytes: run?.memory.buffer.byteLength ?? 0,
     threadThresholdFlops: defaultThreadThresholdFlops,
   };
