@@ -6,6 +6,7 @@
  * step timed per op class (`profileOps`: the dispatch of each op, eager or compiled), slowest first.
  */
 import { readFileSync } from 'node:fs';
+import { wasmMatmulInfo } from '../core/backend/wasm/matmul/index.js';
 import { type BackendChoice, type Tensor, backendInfo, flattenNamed, formatOpProfile, matmul, profileOps, random, setBackend, tensor, unflattenNamed } from '../core/index.js';
 import { type DinoModelParams, bicubicMatrix, vitMnist } from '../nn/index.js';
 import { type DinoModel, type DinoState, dinoStep, initDinoState, jitDinoStep, vitDinoModel } from '../ssl/index.js';
@@ -87,7 +88,7 @@ await main<Tensor[]>(async (flags) => {
     version: packageVersion,
     backend: info.name === 'gpujs' ? `gpujs ${info.mode}` : info.name,
     mode,
-    notes: ['position table for 12×12 crops: bicubic (nn/pos-embed.ts)', ...(info.adapter ? [`adapter: ${info.adapter}`] : [])],
+    notes: ['position table for 12×12 crops: bicubic (nn/pos-embed.ts)', ...(info.adapter ? [`adapter: ${info.adapter}`] : []), ...(wasmMatmulInfo().fusedMultiplyAdd ? ['matmul: relaxed SIMD fused multiply-adds'] : [])],
     createTrainer: async (host) => {
       let state = initialState(host, flags.dropPathRate);
       return {

@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { availableGpuModes, webgpuSupport } from '../core/index.js';
+import { wasmRelaxedSimdAvailable } from '../core/backend/wasm/matmul/index.js';
 import type { DinoBenchResult } from './dino-step/harness.js';
 import { benchVitMnist } from './dino-step/preset.js';
 import { type Agreement, type RowOutcome, formatAgreement, formatTable, rowLabel } from './dino-step/report.js';
@@ -69,6 +70,13 @@ interface Target {
 
 const tsx = (file: string, ...args: string[]) => ['npx', 'tsx', `bench/${file}`, ...args];
 
+const relaxedSimdFlag = '--experimental-wasm-relaxed-simd';
+/** V8 before 11.4 (Node 20) has relaxed SIMD behind the flag; later ones ship it on (and may not know the flag). */
+function relaxedSimdFlagExists(): boolean {
+  const [major, minor] = process.versions.v8.split('.').map(Number);
+  return major < 11 || (major === 11 && minor < 4);
+}
+
 function targets(only: readonly string[]): Target[] {
   const list: Target[] = [];
   if (only.includes('tapegrad')) {
@@ -78,6 +86,10 @@ function targets(only: readonly string[]): Target[] {
     // jitDinoStep on the gpu.js modes (the reference backend is the oracle, not a contender)
     for (const backend of availableGpuModes()) {
       list.push({ library: 'tapegrad', backend: `gpujs ${backend}`, mode: 'jit', command: tsx('dino-step-tapegrad.ts', '--mode', 'jit'), env: { TAPEGRAD_BACKEND: backend } });
+    }
+    // Node 20's V8 runs relaxed SIMD (the matmul's fused multiply-adds) only behind a flag: one more row with it
+    if (!wasmRelaxedSimdAvailable() && relaxedSimdFlagExists()) {
+      list.push({ library: 'tapegrad', backend: 'gpujs cpu', mode: 'jit, relaxed SIMD', command: ['npx', 'tsx', relaxedSimdFlag, 'bench/dino-step-tapegrad.ts', '--mode', 'jit'], env: { TAPEGRAD_BACKEND: 'cpu' } });
     }
     // jitDinoStep on WebGPU; on SwiftShader (no GPU) a step takes minutes, so fewer of them unless --steps says otherwise
     const webgpuMissing = webgpuSupport();

@@ -1,4 +1,6 @@
+import ndarray, { type NdArray } from 'ndarray';
 import { ShapeError, formatShape } from '../errors.js';
+import type { TypedArray } from '../dtype.js';
 import { sameDType } from '../dtype.js';
 import type { KernelThis } from '../kernel.js';
 import { type OpDef, apply } from '../op.js';
@@ -21,26 +23,52 @@ export const matmulOp: OpDef<{}, Saved, 'matmul'> = {
     const n = b.shape[b.rank - 1];
     return { shape: [...a.shape.slice(0, -2), m, n], dtype };
   },
-  forward: ([a, b]) => ({
-    kernel: function (this: KernelThis, a: Float32Array, b: Float32Array) {
-      const m = this.constants.m;
-      const k = this.constants.k;
-      const n = this.constants.n;
-      const column = this.thread.x % n;
-      const row = Math.floor(this.thread.x / n);
-      const batch = Math.floor(row / m);
-      let total = 0.0;
-      for (let p = 0; p < k; p++) {
-        total += a[row * k + p] * b[batch * k * n + p * n + column];
-      }
-      return total;
-    },
-    constants: { m: a.shape[a.rank - 2], k: a.shape[a.rank - 1], n: b.shape[b.rank - 1] },
-  }),
+  forward: ([a, b]) => {
+    const left = operandLayout(a.storage);
+    const right = operandLayout(b.storage);
+    return {
+      kernel: function (this: KernelThis, a: Float32Array, b: Float32Array) {
+        const m = this.constants.m;
+        const k = this.constants.k;
+        const n = this.constants.n;
+        const column = this.thread.x % n;
+        const row = Math.floor(this.thread.x / n);
+        const batch = Math.floor(row / m);
+        // a transposed operand is read from its untransposed matrix: A[i][p] = Aᵀ[p][i]
+        const aStep = this.constants.transposeA > 0 ? m : 1;
+        const aStart = this.constants.transposeA > 0 ? batch * m * k + (row - batch * m) : row * k;
+        const bStep = this.constants.transposeB > 0 ? 1 : n;
+        const bStart = this.constants.transposeB > 0 ? batch * k * n + column * k : batch * k * n + column;
+        let total = 0.0;
+        for (let p = 0; p < k; p++) {
+          total += a[aStart + p * aStep] * b[bStart + p * bStep];
+        }
+        return total;
+      },
+      args: [left.matrix, right.matrix],
+      constants: { m: a.shape[a.rank - 2], k: a.shape[a.rank - 1], n: b.shape[b.rank - 1], transposeA: left.transposed, transposeB: right.transposed },
+    };
+  },
   save: ([a, b]) => ({ a, b }),
   // d(AB) = dA B + A dB, so Ā = C̄ Bᵀ and B̄ = Aᵀ C̄
   vjp: (ct, { a, b }) => [matmul(ct, matrixTranspose(b)), matmul(matrixTranspose(a), ct)],
 };
+
+/**
+ * What the kernel reads for one operand. A matrix transpose of a row-major matrix (the vjp's Bᵀ and
+ * Aᵀ, attention's Kᵀ) is passed as the matrix it views, with `transposed` 1, so that no backend copies
+ * it into row-major order first: every matmul kernel (the kernel function above, the WebAssembly and
+ * WGSL ones) reads both layouts. Anything else is read as it lies, copied row-major where it must be.
+ */
+function operandLayout(view: NdArray<TypedArray>): { matrix: NdArray<TypedArray>; transposed: 0 | 1 } {
+  const rank = view.shape.length;
+  const [rows, columns] = view.shape.slice(-2);
+  const [rowStride, columnStride] = view.stride.slice(-2);
+  if (rows <= 1 || columns <= 1 || rowStride !== 1 || columnStride !== rows) return { matrix: view, transposed: 0 };
+  const batch = view.shape.slice(0, rank - 2);
+  const matrix = ndarray(view.data, [...batch, columns, rows], [...view.stride.slice(0, rank - 2), rows, 1], view.offset);
+  return { matrix, transposed: 1 };
+}
 
 /** Matrix product with NumPy batch broadcasting; both operands need rank ≥ 2. */
 export function matmul(a: Tensor, b: Tensor): Tensor {

@@ -63,6 +63,10 @@ const vector = (seed: number) => tg.random.normal(tg.random.key(seed), [16]);
 /** Inputs and attributes for one call of each op in a kernel table. */
 const calls: Record<string, () => [Tensor[], object]> = {
   exp: () => [[x()], {}],
+  neg: () => [[x()], {}],
+  abs: () => [[x()], {}],
+  square: () => [[x()], {}],
+  sqrt: () => [[tg.abs(x())], {}],
   gelu: () => [[x()], {}],
   geluDerivative: () => [[x()], {}],
   add: () => [[x(), y()], {}],

@@ -127,6 +127,21 @@ describe.runIf(wasmMatmulAvailable())('wasm SIMD elementwise kernels', () => {
     }
     // most trials must reach the kernel (the rest are under its size threshold or touch too wide a span)
     expect(copied).toBeGreaterThan(100);
+    // attention's permutes keep a contiguous innermost axis of whole vectors (the kernel's four-float steps)
+    const permuted = (base: number[], order: number[], flip = -1) => {
+      const contiguous = base.map((_, axis) => base.slice(axis + 1).reduce((p, q) => p * q, 1));
+      const shape = order.map((axis) => base[axis]);
+      const stride = order.map((axis) => contiguous[axis]);
+      const offset = flip < 0 ? 0 : (shape[flip] - 1) * stride[flip];
+      if (flip >= 0) stride[flip] = -stride[flip];
+      return { shape, stride, offset, size: base.reduce((p, q) => p * q, 1) };
+    };
+    for (const { shape, stride, offset, size } of [permuted([6, 50, 3, 4, 16], [2, 0, 3, 1, 4]), permuted([6, 4, 50, 16], [0, 2, 1, 3]), permuted([9, 40, 2, 8], [1, 0, 2, 3], 0), permuted([300, 20], [0, 1], 0)]) {
+      const data = Float32Array.from({ length: size }, (_, i) => i * 0.25 - 3);
+      const result = wasmStridedCopy(data, shape, stride, offset);
+      expect(result, `shape [${shape}]`).not.toBeNull();
+      expect(Array.from(result!), `shape [${shape}], stride [${stride}]`).toEqual(Array.from(walk(data, shape, stride, offset)));
+    }
   });
 
   it('sums over rows and within rows equal float32 sums taken in the documented order, bit for bit', () => {

@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wasmMatmul, wasmMatmulAvailable, wasmMatmulInfo, wasmMatmulWarmup } from '../../core/backend/wasm/matmul/index.js';
+import { wasmMatmul, wasmMatmulAvailable, wasmMatmulInfo, wasmMatmulWarmup, wasmRelaxedSimdAvailable } from '../../core/backend/wasm/matmul/index.js';
 import { generateMatmulModule, packedBytes, type KernelShape, type MatmulExports } from '../../core/backend/wasm/matmul/kernel.js';
 import { FunctionBuilder, emitModule, signedLeb128, unsignedLeb128 } from '../../core/backend/wasm/emitter.js';
 import { webAssembly } from '../../core/backend/wasm/webassembly-api.js';
@@ -29,6 +29,15 @@ function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: nu
     }
   }
   return c;
+}
+
+/** Each of `batch` row-major rows × columns matrices transposed (columns × rows). */
+function transposeEach(values: Float32Array, batch: number, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(batch * rows * columns);
+  for (let t = 0; t < batch; t++) {
+    for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) out[t * rows * columns + j * rows + i] = values[t * rows * columns + i * columns + j];
+  }
+  return out;
 }
 
 function maxAbs(values: Float32Array): number {
@@ -67,7 +76,7 @@ describe('wasm emitter', () => {
     const shapes: KernelShape[] = [{ rows: 4, columns: 8, unroll: 1 }, { rows: 3, columns: 12, unroll: 2 }, { rows: 1, columns: 4, unroll: 4 }];
     for (const shape of shapes) {
       for (const shared of [false, true]) {
-        expect(webAssembly!.validate(generateMatmulModule({ shape, shared, initialPages: 1, maximumPages: 16 }))).toBe(true);
+        expect(webAssembly!.validate(generateMatmulModule({ shape, shared, fusedMultiplyAdd: false, initialPages: 1, maximumPages: 16 }))).toBe(true);
       }
     }
     const illTyped = new FunctionBuilder('bad', [], ['i32']);
@@ -100,7 +109,7 @@ describe('generated kernel shapes', () => {
   ])('rows $rows, columns $columns, unroll $unroll matches the reference on ragged sizes', (shape) => {
     const pages = 4;
     const memory = new webAssembly!.Memory({ initial: pages, maximum: pages });
-    const module = new webAssembly!.Module(generateMatmulModule({ shape, shared: false, initialPages: 1, maximumPages: pages }));
+    const module = new webAssembly!.Module(generateMatmulModule({ shape, shared: false, fusedMultiplyAdd: false, initialPages: 1, maximumPages: pages }));
     const kernel = new webAssembly!.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
     for (const [m, k, n] of [[1, 1, 1], [7, 5, 13], [11, 9, 3], [6, 17, 24]]) {
       const a = seeded(m * k, m);
@@ -165,6 +174,44 @@ describe('wasmMatmul', () => {
     expect(wasmMatmul(a, b, m, k, n, batch, { bBatchStride: stride, out })).toBe(out);
     expectClose(out.subarray(0, batch * m * n), reference(a, b, m, k, n, batch, stride), k, a, b);
     expect([...out.subarray(batch * m * n)]).toEqual([-7, -7, -7, -7, -7]);
+  });
+
+  // the op passes a matrixTranspose view as the matrix it views: Aᵀ (k × m) or Bᵀ (n × k) per batch entry
+  it.each([
+    { m: 7, k: 13, n: 11, batch: 1 },
+    { m: 5, k: 3, n: 9, batch: 4 },
+    { m: 17, k: 16, n: 17, batch: 6 },
+    { m: 67, k: 129, n: 33, batch: 2 },
+    { m: 64, k: 300, n: 40, batch: 1 },
+  ])('reads A or B given transposed, [$m×$k]·[$k×$n] batch $batch, on both kernels and on threads', ({ m, k, n, batch }) => {
+    const a = seeded(batch * m * k, m + 20);
+    const b = seeded(batch * k * n, n + 21);
+    const aT = transposeEach(a, batch, m, k);
+    const bT = transposeEach(b, batch, k, n);
+    const expected = reference(a, b, m, k, n, batch, k * n);
+    for (const kernel of ['packed', 'unpacked'] as const) {
+      for (const threads of [{ threads: 1 }, { threadThresholdFlops: 0 }]) {
+        const rowMajor = wasmMatmul(a, b, m, k, n, batch, { kernel, ...threads });
+        for (const [transposeA, transposeB] of [[true, false], [false, true], [true, true]]) {
+          const product = wasmMatmul(transposeA ? aT : a, transposeB ? bT : b, m, k, n, batch, { kernel, transposeA, transposeB, ...threads });
+          expectClose(product, expected, k, a, b);
+          // the same sums in the same order as for row-major operands
+          expect(product, `${kernel} transposeA ${transposeA} transposeB ${transposeB}`).toEqual(rowMajor);
+        }
+      }
+    }
+  });
+
+  it('splits products given transposed by batch and by rows like row-major ones', () => {
+    const [m, k, n, batch] = [40, 30, 20, 3];
+    const a = seeded(batch * m * k, 29);
+    const b = seeded(batch * k * n, 30);
+    const whole = wasmMatmul(a, b, m, k, n, batch);
+    for (const workspaceLimitBytes of [175_000, 150_000]) {
+      expect(wasmMatmul(transposeEach(a, batch, m, k), transposeEach(b, batch, k, n), m, k, n, batch, { workspaceLimitBytes, transposeA: true, transposeB: true })).toEqual(whole);
+    }
+    const single = wasmMatmul(a.subarray(0, m * k), b, m, k, n);
+    expect(wasmMatmul(transposeEach(a, 1, m, k), b, m, k, n, 1, { workspaceLimitBytes: 142_000, transposeA: true })).toEqual(single);
   });
 
   it('gives zeros for k = 0 and an empty result for m = 0', () => {
@@ -293,7 +340,7 @@ describe('the unpacked kernel (small B, read as it lies)', () => {
   it('reads nothing past its 16 bytes of slack after the last B, and writes nothing outside C', () => {
     const pages = 2;
     const memory = new webAssembly!.Memory({ initial: pages, maximum: pages });
-    const module = new webAssembly!.Module(generateMatmulModule({ shape: { rows: 4, columns: 8, unroll: 1 }, shared: false, initialPages: 1, maximumPages: pages }));
+    const module = new webAssembly!.Module(generateMatmulModule({ shape: { rows: 4, columns: 8, unroll: 1 }, shared: false, fusedMultiplyAdd: false, initialPages: 1, maximumPages: pages }));
     const kernel = new webAssembly!.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
     for (const [m, k, n, batch] of [[5, 3, 5, 2], [9, 4, 13, 3], [4, 7, 1, 1], [6, 2, 8, 2]]) {
       const a = seeded(batch * m * k, 19);
@@ -354,5 +401,40 @@ describe('wasmMatmul worker threads', () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe('wasmMatmul with relaxed SIMD (fused multiply-adds)', () => {
+  it('uses them exactly where the engine validates relaxed SIMD', () => {
+    expect(wasmMatmulInfo().fusedMultiplyAdd).toBe(wasmRelaxedSimdAvailable());
+  });
+
+  // Node 20 runs relaxed SIMD only behind this V8 flag (later engines ship it on): a fresh process with it
+  it('with the engine flag, the fused kernels match the float64 reference on both kernels, threaded or not', () => {
+    const script = `
+      import { wasmMatmul, wasmMatmulInfo, wasmMatmulWarmup } from ${JSON.stringify(new URL('../../core/backend/wasm/matmul/index.ts', import.meta.url).href)};
+      await wasmMatmulWarmup();
+      const seeded = (length, seed) => { let s = seed; return Float32Array.from({ length }, () => ((s = (Math.imul(s, 1664525) + 1013904223) | 0), s / 2 ** 31)); };
+      const worst = [];
+      for (const [m, k, n, batch] of [[7, 13, 11, 1], [50, 16, 50, 8], [67, 129, 33, 2], [150, 197, 131, 1]]) {
+        const a = seeded(batch * m * k, m), b = seeded(batch * k * n, n);
+        for (const options of [{ kernel: 'packed', threads: 1 }, { kernel: 'unpacked', threads: 1 }, { threadThresholdFlops: 0 }]) {
+          const c = wasmMatmul(a, b, m, k, n, batch, options);
+          let error = 0;
+          for (let t = 0; t < batch; t++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+            let total = 0;
+            for (let p = 0; p < k; p++) total += a[(t * m + i) * k + p] * b[(t * k + p) * n + j];
+            error = Math.max(error, Math.abs(c[(t * m + i) * n + j] - total) / k);
+          }
+          worst.push(error);
+        }
+      }
+      console.log(JSON.stringify({ fused: wasmMatmulInfo().fusedMultiplyAdd, worst: Math.max(...worst) }));
+      process.exit(0);`;
+    const printed = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { fused, worst } = JSON.parse(printed.trim().split('\n').at(-1)!);
+    expect(fused).toBe(true);
+    // inputs in [−1, 1): float32 sums of k products stay within 1e-5·k of the exact sum
+    expect(worst).toBeLessThanOrEqual(1e-5);
   });
 });

@@ -165,6 +165,11 @@ export class FunctionBuilder {
     return this.simd(0x0c, ...bytes);
   }
   v128Zero(): this { return this.v128Const(new Array<number>(16).fill(0)); }
+  /** The f32 lanes `lanes` (0–3 from the first operand, 4–7 from the second) of two v128s, as i8x16.shuffle. */
+  f32x4Shuffle(lanes: readonly [number, number, number, number]): this {
+    if (!lanes.every((lane) => Number.isInteger(lane) && lane >= 0 && lane < 8)) throw new RangeError(`f32x4Shuffle lanes must be 0–7, got ${lanes}`);
+    return this.simd(0x0d, ...lanes.flatMap((lane) => [4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3]));
+  }
   /** A v128 of four copies of the float32 nearest to `value`. */
   f32x4Const(value: number): this {
     const bytes = [...new Uint8Array(new Float32Array([value]).buffer)];
@@ -191,6 +196,7 @@ export class FunctionBuilder {
   i32Sub(): this { return this.emit(0x6b); }
   i32Mul(): this { return this.emit(0x6c); }
   i32And(): this { return this.emit(0x71); }
+  i32DivU(): this { return this.emit(0x6e); }
   i32RemU(): this { return this.emit(0x70); }
   i32Shl(): this { return this.emit(0x74); }
   i32ShrU(): this { return this.emit(0x76); }
@@ -216,6 +222,8 @@ export class FunctionBuilder {
   f32x4Neg(): this { return this.simd(0xe1); }
   /** Correctly rounded square root of each lane. */
   f32x4Sqrt(): this { return this.simd(0xe3); }
+  /** a·b + c of each lane (relaxed SIMD): rounded once where the hardware fuses it, else twice. */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }

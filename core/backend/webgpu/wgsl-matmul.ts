@@ -4,7 +4,8 @@ import type { WgslKernel } from './wgsl-kernel.js';
 const matmulTile = 32;
 
 /**
- * (batch, m, k) × (batch, k, n): each thread computes a 4×4 block of the output (a workgroup of 8×8
+ * (batch, m, k) × (batch, k, n), either operand row-major or given transposed (`transposeA`: each A
+ * stored k × m; `transposeB`: each B stored n × k): each thread computes a 4×4 block of the output (a workgroup of 8×8
  * threads a 32×32 tile), so each value read from storage serves four products instead of one. Edge
  * blocks read clamped rows and columns and write only their own elements. Sums run in the order of k,
  * as in the kernel function. Measured on SwiftShader (2 shared cores), 256³: gpu.js's kernel function
@@ -12,7 +13,7 @@ const matmulTile = 32;
  */
 export const matmul: WgslKernel = {
   source: () => /* wgsl */ `
-struct Dims { m : u32, k : u32, n : u32, pad : u32 }
+struct Dims { m : u32, k : u32, n : u32, pad : u32, aRow : u32, aStep : u32, bStep : u32, bColumn : u32 }
 @group(0) @binding(0) var<uniform> dims : Dims;
 @group(0) @binding(1) var<storage, read> a : array<f32>;
 @group(0) @binding(2) var<storage, read> b : array<f32>;
@@ -31,24 +32,25 @@ fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_id) 
   var total : array<f32, 16>;
   let rowBase = row0 + local.y * 4u;
   let colBase = col0 + local.x * 4u;
-  let r0 = aBase + min(rowBase, m - 1u) * k;
-  let r1 = aBase + min(rowBase + 1u, m - 1u) * k;
-  let r2 = aBase + min(rowBase + 2u, m - 1u) * k;
-  let r3 = aBase + min(rowBase + 3u, m - 1u) * k;
-  let c0 = min(colBase, n - 1u);
-  let c1 = min(colBase + 1u, n - 1u);
-  let c2 = min(colBase + 2u, n - 1u);
-  let c3 = min(colBase + 3u, n - 1u);
+  let r0 = aBase + min(rowBase, m - 1u) * dims.aRow;
+  let r1 = aBase + min(rowBase + 1u, m - 1u) * dims.aRow;
+  let r2 = aBase + min(rowBase + 2u, m - 1u) * dims.aRow;
+  let r3 = aBase + min(rowBase + 3u, m - 1u) * dims.aRow;
+  let c0 = bBase + min(colBase, n - 1u) * dims.bColumn;
+  let c1 = bBase + min(colBase + 1u, n - 1u) * dims.bColumn;
+  let c2 = bBase + min(colBase + 2u, n - 1u) * dims.bColumn;
+  let c3 = bBase + min(colBase + 3u, n - 1u) * dims.bColumn;
   for (var p = 0u; p < k; p++) {
-    let bRow = bBase + p * n;
-    let b0 = b[bRow + c0];
-    let b1 = b[bRow + c1];
-    let b2 = b[bRow + c2];
-    let b3 = b[bRow + c3];
-    let a0 = a[r0 + p];
-    let a1 = a[r1 + p];
-    let a2 = a[r2 + p];
-    let a3 = a[r3 + p];
+    let bStep = p * dims.bStep;
+    let b0 = b[c0 + bStep];
+    let b1 = b[c1 + bStep];
+    let b2 = b[c2 + bStep];
+    let b3 = b[c3 + bStep];
+    let aStep = p * dims.aStep;
+    let a0 = a[r0 + aStep];
+    let a1 = a[r1 + aStep];
+    let a2 = a[r2 + aStep];
+    let a3 = a[r3 + aStep];
     total[0] += a0 * b0; total[1] += a0 * b1; total[2] += a0 * b2; total[3] += a0 * b3;
     total[4] += a1 * b0; total[5] += a1 * b1; total[6] += a1 * b2; total[7] += a1 * b3;
     total[8] += a2 * b0; total[9] += a2 * b1; total[10] += a2 * b2; total[11] += a2 * b3;
@@ -63,7 +65,8 @@ fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_id) 
     }
   }
 }`,
-  uniforms: ({ m, k, n }) => [m, k, n, 0],
+  // strides of A along its rows and along k, of B along k and along its columns: row-major, or transposed
+  uniforms: ({ m, k, n, transposeA, transposeB }) => [m, k, n, 0, ...(transposeA > 0 ? [1, m] : [k, 1]), ...(transposeB > 0 ? [1, k] : [n, 1])],
   workgroups: ({ m, n }, size) => [Math.ceil(n / matmulTile), Math.ceil(m / matmulTile), size / (m * n)],
 };
 

@@ -172,14 +172,18 @@ export function wasmStridedCopy(data: Float32Array, shape: readonly number[], st
   const outer = sizes.length - stridedCopyAxes;
   const inner = sizes.slice(outer);
   const innerStrides = strides.slice(outer).map((s) => s * 4);
-  const innerSize = inner.reduce((total, d) => total * d, 1);
+  // a contiguous innermost axis of whole vectors moves four floats a step
+  const vectors = strides.at(-1) === 1 && sizes.at(-1)! % 4 === 0;
+  if (vectors) (inner[stridedCopyAxes - 1] /= 4), (innerStrides[stridedCopyAxes - 1] = 16);
+  const kernel = vectors ? run.kernels.stridedCopyVectors : run.kernels.stridedCopy;
+  const innerSize = sizes.slice(outer).reduce((total, d) => total * d, 1);
   const out = float32Output(size);
   const memory = new CallMemory(run);
   const [spanAt, target] = [memory.operand(data.subarray(low, high + 1)), memory.result(out, size)];
   memory.place();
   const index = new Array<number>(outer).fill(0);
   for (let block = 0, source = offset - low; block < size / innerSize; block++) {
-    run.kernels.stridedCopy.run(spanAt + source * 4, target + block * innerSize * 4, ...inner, ...innerStrides);
+    kernel.run(spanAt + source * 4, target + block * innerSize * 4, ...inner, ...innerStrides);
     source = advanceOdometer(index, sizes, strides, outer, source);
   }
   return memory.finish(out);

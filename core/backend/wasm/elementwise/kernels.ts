@@ -132,6 +132,6 @@ function kernelFunction(name: ElementwiseKernelName): FunctionBuilder {
 export function elementwiseModule(memory: { initialPages: number; maximumPages: number; shared: boolean }): ModuleDefinition {
   return {
     memory: { module: 'env', name: 'memory', ...memory },
-    functions: [...elementwiseKernelNames.map(kernelFunction), ...binaryFunctions(), ...sumFunctions(), ...rowFunctions(), stridedCopyFunction()].map((f) => f.definition()),
+    functions: [...elementwiseKernelNames.map(kernelFunction), ...binaryFunctions(), ...sumFunctions(), ...rowFunctions(), stridedCopyFunction('float'), stridedCopyFunction('vector')].map((f) => f.definition()),
   };
 }

@@ -21,7 +21,7 @@ import type { RowExports } from './row-kernels.js';
 import type { StridedCopyExport } from './strided-copy-kernel.js';
 import type { SumExports } from './sum-kernels.js';
 
-type Exports = ElementwiseExports & BinaryExports & SumExports & RowExports & { readonly stridedCopy: StridedCopyExport };
+type Exports = ElementwiseExports & BinaryExports & SumExports & RowExports & { readonly stridedCopy: StridedCopyExport; readonly stridedCopyVectors: StridedCopyExport };
 
 /** A kernel that ranges of a call may run on any thread: its function here, and its place in the pool. */
 export interface Kernel {

@@ -7,6 +7,7 @@
  *   const c = wasmMatmul(a, b, m, k, n);                 // C[m×n] = A[m×k]·B[k×n], row-major
  *   wasmMatmul(a, b, m, k, n, batch, { out });           // batch products, written into `out`
  *   wasmMatmul(a, w, m, k, n, batch, { bBatchStride: 0 }); // one B shared by the whole batch
+ *   wasmMatmul(at, b, m, k, n, 1, { transposeA: true });  // C = A·B with `at` holding Aᵀ (k × m)
  *
  * Inputs are copied into WebAssembly memory, the product is copied out; both copies are part of every
  * call's cost. A large B is packed into column panels on the way (kernel.ts); a small one, such as each
@@ -24,6 +25,10 @@ import { workerHost } from './worker-host.js';
 export interface WasmMatmulOptions {
   /** Elements from one B matrix to the next in `b`; 0 shares one B across the batch. Default k·n. */
   readonly bBatchStride?: number;
+  /** `a` holds each A transposed (k × m, row-major; batch entries m·k apart). Default false. */
+  readonly transposeA?: boolean;
+  /** `b` holds each B transposed (n × k, row-major; `bBatchStride` apart). Default false. */
+  readonly transposeB?: boolean;
   /** Where to write the batch·m·n products; a new Float32Array when absent. */
   readonly out?: Float32Array;
   /** Threads to use, the calling thread included; capped at the pool's size. Default: all of the pool. */
@@ -56,6 +61,8 @@ export interface WasmMatmulInfo {
   /** The kernel of the last call (the last part's, for a split call). */
   readonly lastCallKernel: 'packed' | 'unpacked' | 'none';
   readonly kernel: { readonly rows: number; readonly columns: number; readonly unroll: number };
+  /** The kernels accumulate with relaxed SIMD's fused multiply-add (`wasmRelaxedSimdAvailable()`). */
+  readonly fusedMultiplyAdd: boolean;
   readonly memoryBytes: number;
   readonly threadThresholdFlops: number;
 }
@@ -65,7 +72,7 @@ const shape = defaultKernelShape;
 if (scratchTileBytes(shape) > scratchBytesPerThread) throw new Error('wasm-matmul: the kernel tile does not fit the scratch area');
 
 export interface WasmMatmulPhases {
-  /** Copying A and B into WebAssembly memory. */
+  /** Copying A and B into WebAssembly memory (and transposing those given transposed). */
   copyIn: number;
   /** Packing B into column panels. */
   pack: number;
@@ -96,6 +103,24 @@ function simdProbe(): Uint8Array {
   return emitModule({ memory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: 1, shared: false }, functions: [f.definition()] });
 }
 
+/** A one-function module that uses f32x4.relaxed_madd: it validates only where relaxed SIMD is on. */
+function relaxedSimdProbe(): Uint8Array {
+  const f = new FunctionBuilder('probe', []);
+  const v = f.local('v128');
+  f.get(v).get(v).get(v).f32x4RelaxedMadd().drop();
+  return emitModule({ memory: { module: 'env', name: 'memory', initialPages: 1, maximumPages: 1, shared: false }, functions: [f.definition()] });
+}
+
+let relaxedSimd: boolean | undefined;
+/**
+ * Whether this engine runs relaxed SIMD (Chrome 114+, Node 22+; Node 20 with
+ * `--experimental-wasm-relaxed-simd`): then the kernels accumulate with fused multiply-adds.
+ */
+export function wasmRelaxedSimdAvailable(): boolean {
+  relaxedSimd ??= wasmMatmulAvailable() && webAssembly!.validate(relaxedSimdProbe());
+  return relaxedSimd;
+}
+
 let simd: boolean | undefined;
 /** Whether this engine runs WebAssembly SIMD, which `wasmMatmul` needs. */
 export function wasmMatmulAvailable(): boolean {
@@ -119,7 +144,7 @@ function getRuntime(): Runtime {
     shared = false; // no shared memory (e.g. a browser page without cross-origin isolation): one thread
     memory = createMemory(api, false);
   }
-  const module = new api.Module(generateMatmulModule({ shape, shared, initialPages: 1, maximumPages }));
+  const module = new api.Module(generateMatmulModule({ shape, shared, fusedMultiplyAdd: wasmRelaxedSimdAvailable(), initialPages: 1, maximumPages }));
   const exports = new api.Instance(module, { env: { memory } }).exports as unknown as MatmulExports;
   const host = workerHost();
   const threads = shared && host ? Math.max(1, Math.min(processorCount(), maximumThreads)) : 1;
@@ -178,7 +203,8 @@ export function wasmMatmul(a: Float32Array, b: Float32Array, m: number, k: numbe
   Object.assign(lastCallPhases, { copyIn: 0, pack: 0, compute: 0, copyOut: 0 });
   if (batch * m * n === 0) return out;
   if (k === 0) return out.fill(0, 0, batch * m * n);
-  if (bStride === 0 && batch > 1) return multiply(a, b, m * batch, k, n, 1, 0, out, options); // fold a shared B into the rows
+  // fold a shared B into the rows (the rows of an A given transposed do not follow one another)
+  if (bStride === 0 && batch > 1 && !options.transposeA) return multiply(a, b, m * batch, k, n, 1, 0, out, options);
   return multiply(a, b, m, k, n, batch, bStride, out, options);
 }
 
@@ -188,12 +214,19 @@ const unpackedBBytes = 32 * 1024;
 function multiply(a: Float32Array, b: Float32Array, m: number, k: number, n: number, batch: number, bStride: number, out: Float32Array, options: WasmMatmulOptions): Float32Array {
   const limit = Math.min(options.workspaceLimitBytes ?? Infinity, maximumPages * pageBytes);
   const kernel = options.kernel ?? (k * n * 4 <= unpackedBBytes ? 'unpacked' : 'packed');
-  const place = layout(kernel, shape, m, k, n, batch);
+  const transposeA = options.transposeA ?? false;
+  const transposeB = options.transposeB ?? false;
+  // operands given transposed go through the staging area: all of A's matrices, all of B's for the unpacked kernel, one for the packed
+  const stagingFloats = Math.max(transposeA ? batch * m * k : 0, transposeB ? (kernel === 'unpacked' ? batch : 1) * k * n : 0);
+  const place = layout(kernel, shape, m, k, n, batch, stagingFloats * 4);
   if (place.end > limit) {
     if (batch > 1) {
       const half = batch >> 1;
       multiply(a, b, m, k, n, half, bStride, out, options);
       multiply(a.subarray(half * m * k), b.subarray(half * bStride), m, k, n, batch - half, bStride, out.subarray(half * m * n), options);
+    } else if (m > 1 && transposeA) {
+      // the rows of an A given transposed are its columns: split a row-major copy instead
+      return multiply(transposed(a, k, m), b, m, k, n, 1, bStride, out, { ...options, transposeA: false });
     } else if (m > 1) {
       const half = Math.ceil(m / 2);
       multiply(a, b, half, k, n, 1, bStride, out, options);
@@ -211,12 +244,18 @@ function multiply(a: Float32Array, b: Float32Array, m: number, k: number, n: num
     time = now;
   };
   const heap = heapOf(run, place.end);
-  heap.set(a.subarray(0, batch * m * k), place.a / 4);
-  if (kernel === 'unpacked' && bStride === k * n) heap.set(b.subarray(0, batch * k * n), place.b / 4);
-  else if (kernel === 'unpacked') for (let index = 0; index < batch; index++) heap.set(b.subarray(index * bStride, index * bStride + k * n), place.b / 4 + index * k * n);
+  /** Copies `count` rows × columns matrices, `stride` elements apart in `source`, to byte address `at`, row-major; `isTransposed`: `source` holds their transposes. */
+  const copyIn = (source: Float32Array, stride: number, count: number, at: number, rows: number, columns: number, isTransposed: boolean) => {
+    const staged = isTransposed ? place.staging : at;
+    if (stride === rows * columns) heap.set(source.subarray(0, count * stride), staged / 4);
+    else for (let index = 0; index < count; index++) heap.set(source.subarray(index * stride, index * stride + rows * columns), staged / 4 + index * rows * columns);
+    if (isTransposed) run.exports.transpose(place.staging, at, columns, rows, count);
+  };
+  copyIn(a, m * k, batch, place.a, m, k, transposeA);
+  if (kernel === 'unpacked') copyIn(b, bStride, batch, place.b, k, n, transposeB);
   lap('copyIn');
   for (let index = 0; kernel === 'packed' && index < batch; index++) {
-    heap.set(b.subarray(index * bStride, index * bStride + k * n), place.b / 4);
+    copyIn(b.subarray(index * bStride), k * n, 1, place.b, k, n, transposeB);
     lap('copyIn');
     run.exports.packB(place.b, place.packed + index * place.packedStride, k, n);
     lap('pack');
@@ -242,6 +281,13 @@ function multiply(a: Float32Array, b: Float32Array, m: number, k: number, n: num
   lap('compute');
   out.set(heap.subarray(place.c / 4, place.c / 4 + batch * m * n));
   lap('copyOut');
+  return out;
+}
+
+/** The row-major columns × rows transpose of a row-major rows × columns matrix, on the host. */
+function transposed(source: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(rows * columns);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) out[j * rows + i] = source[i * columns + j];
   return out;
 }
 
@@ -271,6 +317,7 @@ export function wasmMatmulInfo(): WasmMatmulInfo {
     lastCallPhases: { ...lastCallPhases },
     lastCallKernel,
     kernel: { ...shape },
+    fusedMultiplyAdd: available && wasmRelaxedSimdAvailable(),
     memoryBytes: run?.memory.buffer.byteLength ?? 0,
     threadThresholdFlops: defaultThreadThresholdFlops,
   };

@@ -11,7 +11,8 @@
  * read (their row pointers repeat the last row) and never written.
  */
 import { FunctionBuilder, emitModule, type FunctionDefinition, type Label } from '../emitter.js';
-import { gemmUnpacked } from './unpacked-kernel.js';
+import { transposeFunction } from './transpose-kernel.js';
+import { gemmUnpacked, multiplyAdd } from './unpacked-kernel.js';
 
 export interface KernelShape {
   /** Rows of C per micro-tile. */
@@ -32,6 +33,8 @@ export const defaultKernelShape: KernelShape = { rows: 4, columns: 8, unroll: 1 
 
 export interface MatmulModuleOptions {
   readonly shape: KernelShape;
+  /** Accumulate with relaxed SIMD's f32x4.relaxed_madd (one rounding on hardware with FMA), where the engine has it. */
+  readonly fusedMultiplyAdd: boolean;
   /** Import a shared memory (for worker threads) rather than a plain one. */
   readonly shared: boolean;
   readonly initialPages: number;
@@ -102,7 +105,7 @@ function minimum(f: FunctionBuilder, target: number, value: () => void, limit: n
  * block's panels sized to stay in L2 while every row tile of the band passes over them. `scratch` is
  * this thread's scratch tile.
  */
-function gemm(shape: KernelShape): FunctionDefinition {
+function gemm(shape: KernelShape, fusedMultiplyAdd: boolean): FunctionDefinition {
   const f = new FunctionBuilder('gemm', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
   const [a, packed, c, rowStart, rowEnd, k, n, blockColumns, scratch] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const { rows: mr, columns: nr, unroll } = shape;
@@ -129,7 +132,7 @@ function gemm(shape: KernelShape): FunctionDefinition {
       for (let r = 0; r < mr; r++) {
         f.get(aPointer[r]).v128Load32Splat(u * 4).set(aSplat);
         for (let v = 0; v < vectors; v++) {
-          f.get(accumulator[r][v]).get(aSplat).get(bVector[v]).f32x4Mul().f32x4Add().set(accumulator[r][v]);
+          multiplyAdd(f, accumulator[r][v], aSplat, bVector[v], fusedMultiplyAdd);
         }
       }
     }
@@ -254,7 +257,7 @@ function copyEdgeTile(f: FunctionBuilder, locals: EdgeLocals): void {
   });
 }
 
-/** The module's bytes: exports `packB`, `gemm` and `gemmUnpacked` (unpacked-kernel.ts), importing its memory as `env.memory`. */
+/** The module's bytes: exports `packB`, `gemm`, `gemmUnpacked` (unpacked-kernel.ts) and `transpose` (transpose-kernel.ts), importing its memory as `env.memory`. */
 export function generateMatmulModule(options: MatmulModuleOptions): Uint8Array {
   const { shape } = options;
   if (shape.columns % 4 !== 0 || shape.columns < 4) throw new RangeError(`kernel columns must be a positive multiple of 4, got ${shape.columns}`);
@@ -262,7 +265,7 @@ export function generateMatmulModule(options: MatmulModuleOptions): Uint8Array {
   if (shape.unroll < 1 || (shape.unroll & (shape.unroll - 1)) !== 0) throw new RangeError(`kernel unroll must be a power of 2, got ${shape.unroll}`);
   return emitModule({
     memory: { module: 'env', name: 'memory', initialPages: options.initialPages, maximumPages: options.maximumPages, shared: options.shared },
-    functions: [packB(shape), gemm(shape), gemmUnpacked()],
+    functions: [packB(shape), gemm(shape, options.fusedMultiplyAdd), gemmUnpacked(options.fusedMultiplyAdd), transposeFunction()],
   });
 }
 
@@ -271,4 +274,5 @@ export interface MatmulExports {
   packB(source: number, packed: number, k: number, n: number): void;
   gemm(a: number, packed: number, c: number, rowStart: number, rowEnd: number, k: number, n: number, blockColumns: number, scratch: number): void;
   gemmUnpacked(a: number, b: number, c: number, count: number, m: number, k: number, n: number): void;
+  transpose(source: number, target: number, rows: number, columns: number, count: number): void;
 }

@@ -19,22 +19,26 @@ export interface Layout {
   readonly packed: number;
   readonly packedStride: number;
   readonly c: number;
+  /** Where an operand given transposed is copied in before it is transposed into place (when one is). */
+  readonly staging: number;
   readonly end: number;
 }
 
 const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
-export function layout(kernel: KernelKind, shape: KernelShape, m: number, k: number, n: number, batch: number): Layout {
+/** `stagingBytes`: room for the operands given transposed (0 when none is). */
+export function layout(kernel: KernelKind, shape: KernelShape, m: number, k: number, n: number, batch: number, stagingBytes = 0): Layout {
   const a = controlBytes;
   const b = a + align(batch * m * k * 4);
+  const withStaging = (place: Omit<Layout, 'staging' | 'end'>, cEnd: number): Layout => ({ ...place, staging: cEnd, end: cEnd + align(stagingBytes) });
   if (kernel === 'unpacked') {
     const c = b + align(batch * k * n * 4 + unpackedSlackBytes);
-    return { kernel, a, b, packed: c, packedStride: 0, c, end: c + align(batch * m * n * 4) };
+    return withStaging({ kernel, a, b, packed: c, packedStride: 0, c }, c + align(batch * m * n * 4));
   }
   const packed = b + align(k * n * 4 + shape.columns * 4);
   const packedStride = align(packedBytes(shape, k, n));
   const c = packed + batch * packedStride;
-  return { kernel, a, b, packed, packedStride, c, end: c + align(batch * m * n * 4) };
+  return withStaging({ kernel, a, b, packed, packedStride, c }, c + align(batch * m * n * 4));
 }
 
 /** Packed B panels that one pass over a band of rows reuses: about half of a typical 1 MiB L2. */

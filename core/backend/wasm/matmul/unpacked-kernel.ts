@@ -8,9 +8,16 @@
  * twice), and in each band tiles of 8 columns, then of 4; a last tile of 1–3 columns loads 4 lanes of B
  * (up to 3 floats past the end of a row: the caller leaves 16 bytes of slack after the last B) and
  * stores only the lanes inside C. Every element of C is the float32 sum over k in ascending order of
- * a·b products, starting from 0, as in the packed kernel: both paths give identical results.
+ * a·b products, starting from 0, as in the packed kernel: both paths give identical results (with or
+ * without fused multiply-adds, as long as both use the same).
  */
 import { FunctionBuilder, type FunctionDefinition } from '../emitter.js';
+
+/** accumulator += a·b, lane by lane: one fused instruction, or a multiply and an add. */
+export function multiplyAdd(f: FunctionBuilder, accumulator: number, a: number, b: number, fused: boolean): void {
+  if (fused) f.get(a).get(b).get(accumulator).f32x4RelaxedMadd().set(accumulator);
+  else f.get(accumulator).get(a).get(b).f32x4Mul().f32x4Add().set(accumulator);
+}
 
 /** Rows of C per full band. */
 const bandRows = 4;
@@ -22,7 +29,7 @@ export const unpackedSlackBytes = 16;
  * `gemmUnpacked(a, b, c, count, m, k, n)`: for `count` consecutive entries (A m×k, B k×n, C m×n, each
  * row-major and stored back to back from byte addresses a, b and c), C = A·B.
  */
-export function gemmUnpacked(): FunctionDefinition {
+export function gemmUnpacked(fusedMultiplyAdd: boolean): FunctionDefinition {
   const f = new FunctionBuilder('gemmUnpacked', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
   const [a, b, c, count, m, k, n] = [0, 1, 2, 3, 4, 5, 6];
   const [aRowBytes, rowBytes, row, column, cBand, step, bPointer, cPointer] = f.locals('i32', 8);
@@ -47,7 +54,7 @@ export function gemmUnpacked(): FunctionDefinition {
       for (let v = 0; v < vectors; v++) f.get(bPointer).v128Load(16 * v).set(bVector[v]);
       for (let r = 0; r < rows; r++) {
         f.get(aPointer[r]).v128Load32Splat().set(aSplat);
-        for (let v = 0; v < vectors; v++) f.get(accumulator[r][v]).get(aSplat).get(bVector[v]).f32x4Mul().f32x4Add().set(accumulator[r][v]);
+        for (let v = 0; v < vectors; v++) multiplyAdd(f, accumulator[r][v], aSplat, bVector[v], fusedMultiplyAdd);
         f.addTo(aPointer[r], 4);
       }
       f.get(bPointer).get(rowBytes).i32Add().set(bPointer);
