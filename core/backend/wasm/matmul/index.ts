@@ -10,10 +10,12 @@
  *   wasmMatmul(at, b, m, k, n, 1, { transposeA: true });  // C = A·B with `at` holding Aᵀ (k × m)
  *
  * Inputs are copied into WebAssembly memory, the product is copied out; both copies are part of every
- * call's cost. A large B is packed into column panels on the way (kernel.ts); a small one, such as each
+ * call's cost, except inside a compiled jit program, where an operand in one of the arena's buffers
+ * (`heap-arena.ts`) is read where it lies and a product whose output buffer is one is written there. A large B is packed into column panels on the way (kernel.ts); a small one, such as each
  * head's in attention, is read as it lies, and a task takes many batch entries (unpacked-kernel.ts).
  */
 import { outputBuffer } from '../../../buffer-pool.js';
+import { heapAddress } from '../heap-arena.js';
 import { processorCount } from '../../../platform/node-builtin.js';
 import { defaultKernelShape, generateMatmulModule, scratchTileBytes, type MatmulExports } from './kernel.js';
 import { blockColumns, layout, planJob } from './plan.js';
@@ -60,6 +62,8 @@ export interface WasmMatmulInfo {
   readonly lastCallPhases: Readonly<WasmMatmulPhases>;
   /** The kernel of the last call (the last part's, for a split call). */
   readonly lastCallKernel: 'packed' | 'unpacked' | 'none';
+  /** Which of the last call's A, B and C lay in jit's arena buffers and were read or written in place (the last part's). */
+  readonly lastCallInPlace: Readonly<{ a: boolean; b: boolean; c: boolean }>;
   readonly kernel: { readonly rows: number; readonly columns: number; readonly unroll: number };
   /** The kernels accumulate with relaxed SIMD's fused multiply-add (`wasmRelaxedSimdAvailable()`). */
   readonly fusedMultiplyAdd: boolean;
@@ -85,6 +89,7 @@ const lastCallPhases: WasmMatmulPhases = { copyIn: 0, pack: 0, compute: 0, copyO
 let lastCallThreads = 0;
 let lastCallOnWorkers = false;
 let lastCallKernel: WasmMatmulInfo['lastCallKernel'] = 'none';
+const lastCallInPlace = { a: false, b: false, c: false };
 
 interface Runtime {
   readonly memory: WasmMemory;
@@ -244,42 +249,57 @@ function multiply(a: Float32Array, b: Float32Array, m: number, k: number, n: num
     time = now;
   };
   const heap = heapOf(run, place.end);
-  /** Copies `count` rows × columns matrices, `stride` elements apart in `source`, to byte address `at`, row-major; `isTransposed`: `source` holds their transposes. */
+  /**
+   * Where the kernels read `count` row-major rows × columns matrices, `stride` elements apart in
+   * `source`: where they lie, when they lie back to back in an arena buffer and not transposed; else
+   * at `at`, where they are copied (or transposed, straight from the arena buffer they lie in).
+   */
   const copyIn = (source: Float32Array, stride: number, count: number, at: number, rows: number, columns: number, isTransposed: boolean) => {
-    const staged = isTransposed ? place.staging : at;
-    if (stride === rows * columns) heap.set(source.subarray(0, count * stride), staged / 4);
-    else for (let index = 0; index < count; index++) heap.set(source.subarray(index * stride, index * stride + rows * columns), staged / 4 + index * rows * columns);
-    if (isTransposed) run.exports.transpose(place.staging, at, columns, rows, count);
+    const lies = stride === rows * columns || count === 1 ? heapAddress(source.subarray(0, count * rows * columns)) : undefined;
+    if (lies !== undefined && !isTransposed) return { at: lies, inPlace: true };
+    const staged = lies ?? (isTransposed ? place.staging : at);
+    if (lies === undefined && stride === rows * columns) heap.set(source.subarray(0, count * stride), staged / 4);
+    else if (lies === undefined) for (let index = 0; index < count; index++) heap.set(source.subarray(index * stride, index * stride + rows * columns), staged / 4 + index * rows * columns);
+    if (isTransposed) run.exports.transpose(staged, at, columns, rows, count);
+    return { at, inPlace: lies !== undefined };
   };
-  copyIn(a, m * k, batch, place.a, m, k, transposeA);
-  if (kernel === 'unpacked') copyIn(b, bStride, batch, place.b, k, n, transposeB);
+  const aIn = copyIn(a, m * k, batch, place.a, m, k, transposeA);
+  const bIn = kernel === 'unpacked' ? copyIn(b, bStride, batch, place.b, k, n, transposeB) : { at: place.b, inPlace: false };
   lap('copyIn');
   for (let index = 0; kernel === 'packed' && index < batch; index++) {
-    copyIn(b.subarray(index * bStride), k * n, 1, place.b, k, n, transposeB);
+    const panel = copyIn(b.subarray(index * bStride), k * n, 1, place.b, k, n, transposeB);
+    bIn.inPlace = panel.inPlace;
     lap('copyIn');
-    run.exports.packB(place.b, place.packed + index * place.packedStride, k, n);
+    run.exports.packB(panel.at, place.packed + index * place.packedStride, k, n);
     lap('pack');
   }
+  // C straight into `out` when it is an arena buffer that no operand read in place overlaps
+  const cBytes = batch * m * n * 4;
+  const outAt = heapAddress(out.subarray(0, batch * m * n));
+  const overlaps = (at: number, bytes: number) => outAt! < at + bytes && at < outAt! + cBytes;
+  const cInPlace = outAt !== undefined && !overlaps(aIn.at, batch * m * k * 4) && !(kernel === 'unpacked' && overlaps(bIn.at, batch * k * n * 4));
+  Object.assign(lastCallInPlace, { a: aIn.inPlace, b: bIn.inPlace, c: cInPlace });
+  const at = { ...place, a: aIn.at, b: bIn.at, c: cInPlace ? outAt : place.c };
   const flops = 2 * batch * m * k * n;
   const threads = Math.min(options.threads ?? Infinity, run.pool?.threads ?? 1);
   lastCallKernel = kernel;
   if (run.pool && threads > 1 && flops >= (options.threadThresholdFlops ?? defaultThreadThresholdFlops)) {
     run.pool.start();
-    run.pool.run(planJob(place, shape, m, k, n, batch, threads), threads);
+    run.pool.run(planJob(at, shape, m, k, n, batch, threads), threads);
     const participants = run.pool.lastParticipants();
     lastCallThreads = bitCount(participants);
     lastCallOnWorkers = (participants & ~1) !== 0;
   } else {
     lastCallThreads = 1;
     lastCallOnWorkers = false;
-    if (kernel === 'unpacked') run.exports.gemmUnpacked(place.a, place.b, place.c, batch, m, k, n);
+    if (kernel === 'unpacked') run.exports.gemmUnpacked(at.a, at.b, at.c, batch, m, k, n);
     const scratch = ThreadPool.scratch(0);
     for (let index = 0; kernel === 'packed' && index < batch; index++) {
-      run.exports.gemm(place.a + index * m * k * 4, place.packed + index * place.packedStride, place.c + index * m * n * 4, 0, m, k, n, blockColumns(shape, k), scratch);
+      run.exports.gemm(at.a + index * m * k * 4, place.packed + index * place.packedStride, at.c + index * m * n * 4, 0, m, k, n, blockColumns(shape, k), scratch);
     }
   }
   lap('compute');
-  out.set(heap.subarray(place.c / 4, place.c / 4 + batch * m * n));
+  if (!cInPlace) out.set(heap.subarray(place.c / 4, place.c / 4 + batch * m * n));
   lap('copyOut');
   return out;
 }
@@ -294,7 +314,7 @@ function transposed(source: Float32Array, rows: number, columns: number): Float3
 /**
  * The WebAssembly memory and worker pool of the matmul, which the elementwise kernels share (one heap,
  * one set of workers): shared memory where it exists, the pool where workers can be started.
- * Undefined without WebAssembly SIMD. Operands go at `controlBytes` and above.
+ * Undefined without WebAssembly SIMD. A call's operands go above jit's arena buffers (`heap-arena.ts` `scratchStart`).
  */
 export function wasmThreads(): { readonly memory: WasmMemory; readonly pool: ThreadPool | undefined } | undefined {
   if (!wasmMatmulAvailable()) return undefined;
@@ -316,6 +336,7 @@ export function wasmMatmulInfo(): WasmMatmulInfo {
     lastCallOnWorkers,
     lastCallPhases: { ...lastCallPhases },
     lastCallKernel,
+    lastCallInPlace: { ...lastCallInPlace },
     kernel: { ...shape },
     fusedMultiplyAdd: available && wasmRelaxedSimdAvailable(),
     memoryBytes: run?.memory.buffer.byteLength ?? 0,

@@ -3,8 +3,9 @@
  * the chunks that the pool's threads claim, for either kernel: `gemm` over packed B panels (kernel.ts)
  * or `gemmUnpacked` over row-major B (unpacked-kernel.ts).
  */
+import { scratchStart } from '../heap-arena.js';
 import { packedBytes, type KernelShape } from './kernel.js';
-import { controlBytes, maximumChunks, type Chunk, type Job } from './pool.js';
+import { maximumChunks, type Chunk, type Job } from './pool.js';
 import { unpackedSlackBytes } from './unpacked-kernel.js';
 
 export type KernelKind = 'packed' | 'unpacked';
@@ -26,9 +27,12 @@ export interface Layout {
 
 const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
-/** `stagingBytes`: room for the operands given transposed (0 when none is). */
+/**
+ * `stagingBytes`: room for the operands given transposed (0 when none is). The call's operands lie
+ * above jit's arena buffers (`heap-arena.ts`), which stay where they are.
+ */
 export function layout(kernel: KernelKind, shape: KernelShape, m: number, k: number, n: number, batch: number, stagingBytes = 0): Layout {
-  const a = controlBytes;
+  const a = scratchStart();
   const b = a + align(batch * m * k * 4);
   const withStaging = (place: Omit<Layout, 'staging' | 'end'>, cEnd: number): Layout => ({ ...place, staging: cEnd, end: cEnd + align(stagingBytes) });
   if (kernel === 'unpacked') {
