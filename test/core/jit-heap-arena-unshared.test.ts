@@ -35,5 +35,14 @@ describe.runIf(wasmMatmulAvailable())('the jit arena over unshared WebAssembly m
         expect(wasmHeapTraffic(true)).toEqual({ copiedIn: 4, readInPlace: 0, copiedOut: 4, writtenInPlace: 0 });
         expect(result.toArray()).toEqual(f(x).toArray());
       }
+      // and the matmul copies its operands in and its product out
+      const g = (x: Tensor) => tg.sum(tg.matmul(tg.matrixTranspose(tg.exp(x)), tg.exp(x)), { axis: -1 });
+      const random = seeded(4);
+      const x = tg.tensor(Array.from({ length: 256 * 96 }, () => random() - 0.5), { shape: [256, 96], dtype: 'float32' });
+      const jittedProduct = tg.jit(g);
+      jittedProduct(x);
+      const product = jittedProduct(x);
+      expect(wasmMatmulInfo().lastCallInPlace).toEqual({ a: false, b: false, c: false });
+      expect(product.toArray()).toEqual(g(x).toArray());
     }));
 });

@@ -67,6 +67,40 @@ describe.runIf(wasmMatmulAvailable())('the jit arena in WebAssembly memory', () 
       expect(traffic).toEqual({ copiedIn: 1, readInPlace: 2, copiedOut: 1, writtenInPlace: 2 });
     }));
 
+  it('multiplies matrices that lie in arena buffers where they lie, given transposed too, and writes the product into its buffer', () =>
+    tg.withBackend('webasm', () => {
+      const x = draw([256, 96], 5);
+      const w = draw([96, 160], 6);
+      // the last product reads hᵀ (transposed straight from h's buffer) and g (packed from its buffer) on the worker threads
+      const f = (x: Tensor, w: Tensor) => {
+        const h = tg.gelu(tg.matmul(x, w));
+        const g = tg.matmul(h, tg.matrixTranspose(w));
+        return tg.sum(tg.matmul(tg.matrixTranspose(h), g), { axis: -1 });
+      };
+      const jitted = tg.jit(f);
+      jitted(x, w);
+      const result = jitted(x, w);
+      const compiled = wasmMatmulInfo();
+      expect(programFor(jitted, [x, w])!.abandoned).toBeNull();
+      const eager = f(x, w);
+      expect(result.toArray()).toEqual(eager.toArray());
+      expect(compiled.lastCallKernel).toBe('packed');
+      expect(compiled.lastCallInPlace).toEqual({ a: true, b: true, c: true });
+      // eager operands and products are ordinary arrays, copied in and out
+      tg.matmul(tg.matrixTranspose(x), x).dataSync();
+      expect(wasmMatmulInfo().lastCallInPlace).toEqual({ a: false, b: false, c: false });
+      // a batch of small products (attention's heads) reads B as it lies: in its arena buffer
+      const heads = (a: Tensor, b: Tensor) => tg.sum(tg.matmul(tg.exp(a), tg.exp(b)), { axis: -1 });
+      const [a, b] = [draw([6, 64, 32], 7), draw([6, 32, 16], 8)];
+      const jittedHeads = tg.jit(heads);
+      jittedHeads(a, b);
+      const headsResult = jittedHeads(a, b);
+      const headsInfo = wasmMatmulInfo();
+      expect(headsResult.toArray()).toEqual(heads(a, b).toArray());
+      expect(headsInfo.lastCallKernel).toBe('unpacked');
+      expect(headsInfo.lastCallInPlace).toEqual({ a: true, b: true, c: true });
+    }));
+
   it('gives eager values when a larger program grows the memory, also in the middle of its run, and afterwards', () =>
     tg.withBackend('webasm', () => {
       const small = draw([64, 80], 3); // at least 4,096 elements: the strided copy runs as a kernel
