@@ -97,11 +97,11 @@ export async function buildProgram(device, plan, kernelFor, pipelineFor) {
       for (const record of arrayArgs) params.set([step.argLengths[record.index], 1, 1, step.argLengths[record.index]], record.dimsOffset / 4);
       const entries = [uniform(params), ...step.args.map((id) => buffers[id]), buffers[step.out], ...bufferConstants.map((c) => c.buffer)];
       const bindGroup = device.createBindGroup({ layout: kernel.bindGroupLayout, entries: entries.map((resource, binding) => ({ binding, resource: { buffer: resource } })) });
-      passes.push({ pipeline: kernel.computePipeline, bindGroup, groups: dispatch.groups });
+      passes.push({ pipeline: kernel.computePipeline, bindGroup, groups: dispatch.groups, label: `${step.op} (gpu.js) ${JSON.stringify(step.constants)} ${step.size}` });
     } else if (step.kind === 'wgsl') {
       const pipeline = pipelineFor(step.source);
       const entries = [uniform(new Uint32Array(step.uniforms)), ...step.args.map((id) => buffers[id]), buffers[step.out]];
-      passes.push({ pipeline, bindGroup: bind(pipeline, entries), groups: step.workgroups });
+      passes.push({ pipeline, bindGroup: bind(pipeline, entries), groups: step.workgroups, label: `${step.op} ${JSON.stringify(step.constants)} ${step.size}` });
     } else if (step.kind === 'copy') {
       const pipeline = pipelineFor(copySource(step.shape.length));
       const { groups, width } = flatDispatch(step.size);
@@ -111,14 +111,14 @@ export async function buildProgram(device, plan, kernelFor, pipelineFor) {
       new Uint32Array(params, 32, copyRankLimit).set(step.shape);
       new Int32Array(params, 64, copyRankLimit).set(step.srcStride);
       new Int32Array(params, 96, copyRankLimit).set(step.dstStride);
-      passes.push({ pipeline, bindGroup: bind(pipeline, [uniform(new Uint8Array(params)), buffers[step.src], buffers[step.dst]]), groups });
+      passes.push({ pipeline, bindGroup: bind(pipeline, [uniform(new Uint8Array(params)), buffers[step.src], buffers[step.dst]]), groups, label: `copy rank ${step.shape.length} ${step.size}` });
     } else if (step.kind === 'fill') {
       const pipeline = pipelineFor(fillSource);
       const { groups, width } = flatDispatch(step.size);
       const params = new ArrayBuffer(16);
       new Uint32Array(params).set([step.size, width, 0, 0]);
       new Float32Array(params, 8, 1)[0] = step.value;
-      passes.push({ pipeline, bindGroup: bind(pipeline, [uniform(new Uint8Array(params)), buffers[step.dst]]), groups });
+      passes.push({ pipeline, bindGroup: bind(pipeline, [uniform(new Uint8Array(params)), buffers[step.dst]]), groups, label: `fill ${step.size}` });
     } else {
       throw new Error(`device program: unknown step kind ${step.kind}`);
     }
@@ -134,16 +134,28 @@ export async function buildProgram(device, plan, kernelFor, pipelineFor) {
   return { passes, reads, staging, inputs, destroy: () => made.forEach((created) => created.destroy()) };
 }
 
-/** One call: uploads `values` (one per plan input), runs every pass in one submit, reads all outputs back with one mapAsync. */
-export async function runProgram(device, program, values, countReadBack) {
+/**
+ * One call: uploads `values` (one per plan input), runs every pass in one submit, reads all outputs back
+ * with one mapAsync. With `profile`, each pass is submitted alone and waited for instead, and the reply
+ * adds each pass's label and milliseconds (each then also pays a submit and a wait, so totals run high).
+ */
+export async function runProgram(device, program, values, countReadBack, profile = false) {
   values.forEach((data, i) => device.queue.writeBuffer(program.inputs[i], 0, data));
-  const encoder = device.createCommandEncoder();
-  for (const { pipeline, bindGroup, groups } of program.passes) {
+  const times = profile ? [] : null;
+  let encoder = device.createCommandEncoder();
+  for (const { pipeline, bindGroup, groups, label } of program.passes) {
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     pass.end();
+    if (times) {
+      const start = performance.now();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      times.push({ label, ms: performance.now() - start });
+      encoder = device.createCommandEncoder();
+    }
   }
   for (const { buffer, offset, length } of program.reads) encoder.copyBufferToBuffer(buffer, 0, program.staging, offset, align(length * 4));
   device.queue.submit([encoder.finish()]);
@@ -152,5 +164,5 @@ export async function runProgram(device, program, values, countReadBack) {
   const mapped = program.staging.getMappedRange();
   const outputs = program.reads.map(({ offset, length }) => new Float32Array(mapped.slice(offset, offset + length * 4)));
   program.staging.unmap();
-  return outputs;
+  return { outputs, times };
 }
