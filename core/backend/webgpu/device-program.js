@@ -1,7 +1,7 @@
 // A whole jit program on the device (plain JavaScript, loaded by device-thread.js): the plan that
 // program-lowering.ts makes is built once into buffers, pipelines and bind groups, and each call
-// uploads the inputs, records every step as a compute pass of one command encoder, copies the outputs
-// into one staging buffer and maps it once. Intermediates never leave the device.
+// uploads the inputs, records every step as a dispatch of one compute pass, copies the outputs into
+// one staging buffer and maps it once. Intermediates never leave the device.
 
 // USAGE and MAP_MODE values are fixed by the WebGPU spec
 const STORAGE = 0x0080, UNIFORM = 0x0040, COPY_SRC = 0x0004, COPY_DST = 0x0008, MAP_READ = 0x0001;
@@ -134,28 +134,37 @@ export async function buildProgram(device, plan, kernelFor, pipelineFor) {
   return { passes, reads, staging, inputs, destroy: () => made.forEach((created) => created.destroy()) };
 }
 
+function dispatch(pass, { pipeline, bindGroup, groups }) {
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+}
+
 /**
- * One call: uploads `values` (one per plan input), runs every pass in one submit, reads all outputs back
- * with one mapAsync. With `profile`, each pass is submitted alone and waited for instead, and the reply
- * adds each pass's label and milliseconds (each then also pays a submit and a wait, so totals run high).
+ * One call: uploads `values` (one per plan input), runs every dispatch in one submit, reads all outputs
+ * back with one mapAsync. With `profile`, each dispatch is submitted alone and waited for instead, and
+ * the reply adds each one's label and milliseconds (each then also pays a submit and a wait).
  */
 export async function runProgram(device, program, values, countReadBack, profile = false) {
   values.forEach((data, i) => device.queue.writeBuffer(program.inputs[i], 0, data));
   const times = profile ? [] : null;
   let encoder = device.createCommandEncoder();
-  for (const { pipeline, bindGroup, groups, label } of program.passes) {
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
-    pass.end();
-    if (times) {
+  if (times) {
+    for (const step of program.passes) {
+      const pass = encoder.beginComputePass();
+      dispatch(pass, step);
+      pass.end();
       const start = performance.now();
       device.queue.submit([encoder.finish()]);
       await device.queue.onSubmittedWorkDone();
-      times.push({ label, ms: performance.now() - start });
+      times.push({ label: step.label, ms: performance.now() - start });
       encoder = device.createCommandEncoder();
     }
+  } else {
+    // one compute pass for every dispatch: WebGPU makes each dispatch see the writes of those before it
+    const pass = encoder.beginComputePass();
+    for (const step of program.passes) dispatch(pass, step);
+    pass.end();
   }
   for (const { buffer, offset, length } of program.reads) encoder.copyBufferToBuffer(buffer, 0, program.staging, offset, align(length * 4));
   device.queue.submit([encoder.finish()]);

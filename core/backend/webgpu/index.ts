@@ -124,7 +124,7 @@ export class WebgpuBackend implements Backend {
       return data.byteLength === data.buffer.byteLength ? data : data.slice();
     });
     const { outputs: readBack, times } = this.device.call({ kind: 'runProgram', id, inputs: uploads, profile: this.passProfile !== null }) as { outputs: Float32Array[]; times: PassTime[] | null };
-    if (times) this.passProfile!.add(times);
+    if (times) this.passProfile!.add(id, times);
     return lowered.results.map((source) => {
       if ('readBack' in source) return new Tensor(ndarray(readBack[source.readBack], [...source.shape]));
       return 'slot' in source ? values[source.slot]! : source.constant;

@@ -17,9 +17,27 @@ export function passProfileWanted(): boolean {
   return ['1', 'true'].includes(value ?? '');
 }
 
+/** Each program's pass times, summed over its calls. */
 export class PassProfile {
+  private readonly programs = new Map<number, ProgramTimes>();
+
+  add(program: number, times: readonly PassTime[]): void {
+    let entry = this.programs.get(program);
+    if (!entry) this.programs.set(program, (entry = new ProgramTimes(program)));
+    entry.add(times);
+  }
+
+  summary(): string {
+    if (this.programs.size === 0) return 'tapegrad webgpu pass profile: no device program ran';
+    return [...this.programs.values()].map((times) => times.summary()).join('\n');
+  }
+}
+
+class ProgramTimes {
   private readonly byLabel = new Map<string, { ms: number; count: number }>();
   private calls = 0;
+
+  constructor(private readonly program: number) {}
 
   add(times: readonly PassTime[]): void {
     this.calls++;
@@ -33,7 +51,6 @@ export class PassProfile {
 
   /** Milliseconds per call by pass kind (a label's first word) and the costliest labels. */
   summary(top = 30): string {
-    if (this.calls === 0) return 'tapegrad webgpu pass profile: no device program ran';
     const perCall = (ms: number) => (ms / this.calls).toFixed(1).padStart(8);
     const kinds = new Map<string, { ms: number; count: number }>();
     let total = 0;
@@ -45,7 +62,7 @@ export class PassProfile {
       kinds.set(kind, entry);
       total += ms;
     }
-    const lines = [`tapegrad webgpu pass profile: ${this.calls} program calls, ${perCall(total).trim()} ms of passes a call (each pass submitted and waited for alone)`, '  ms/call  passes/call  kind'];
+    const lines = [`tapegrad webgpu pass profile of device program ${this.program}: ${this.calls} calls, ${perCall(total).trim()} ms of passes a call (each pass submitted and waited for alone)`, '  ms/call  passes/call  kind'];
     for (const [kind, { ms, count }] of [...kinds].sort((x, y) => y[1].ms - x[1].ms)) lines.push(`${perCall(ms)}  ${(count / this.calls).toFixed(0).padStart(11)}  ${kind}`);
     lines.push('  ms/call  passes/call  pass (op, constants, output size)');
     for (const [label, { ms, count }] of [...this.byLabel].sort((x, y) => y[1].ms - x[1].ms).slice(0, top)) lines.push(`${perCall(ms)}  ${(count / this.calls).toFixed(0).padStart(11)}  ${label}`);
