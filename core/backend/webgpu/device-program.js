@@ -1,7 +1,7 @@
 // A whole jit program on the device (plain JavaScript, loaded by device-thread.js): the plan that
 // program-lowering.ts makes is built once into buffers, pipelines and bind groups, and each call
-// uploads the inputs, records every step as a compute pass of one command encoder, copies the outputs
-// into one staging buffer and maps it once. Intermediates never leave the device.
+// uploads the inputs, records every step as a dispatch of one compute pass, copies the outputs into
+// one staging buffer and maps it once. Intermediates never leave the device.
 
 // USAGE and MAP_MODE values are fixed by the WebGPU spec
 const STORAGE = 0x0080, UNIFORM = 0x0040, COPY_SRC = 0x0004, COPY_DST = 0x0008, MAP_READ = 0x0001;
@@ -97,11 +97,11 @@ export async function buildProgram(device, plan, kernelFor, pipelineFor) {
       for (const record of arrayArgs) params.set([step.argLengths[record.index], 1, 1, step.argLengths[record.index]], record.dimsOffset / 4);
       const entries = [uniform(params), ...step.args.map((id) => buffers[id]), buffers[step.out], ...bufferConstants.map((c) => c.buffer)];
       const bindGroup = device.createBindGroup({ layout: kernel.bindGroupLayout, entries: entries.map((resource, binding) => ({ binding, resource: { buffer: resource } })) });
-      passes.push({ pipeline: kernel.computePipeline, bindGroup, groups: dispatch.groups });
+      passes.push({ pipeline: kernel.computePipeline, bindGroup, groups: dispatch.groups, label: `${step.op} (gpu.js) ${JSON.stringify(step.constants)} ${step.size}` });
     } else if (step.kind === 'wgsl') {
       const pipeline = pipelineFor(step.source);
       const entries = [uniform(new Uint32Array(step.uniforms)), ...step.args.map((id) => buffers[id]), buffers[step.out]];
-      passes.push({ pipeline, bindGroup: bind(pipeline, entries), groups: step.workgroups });
+      passes.push({ pipeline, bindGroup: bind(pipeline, entries), groups: step.workgroups, label: `${step.op} ${JSON.stringify(step.constants)} ${step.size}` });
     } else if (step.kind === 'copy') {
       const pipeline = pipelineFor(copySource(step.shape.length));
       const { groups, width } = flatDispatch(step.size);
@@ -111,14 +111,14 @@ export async function buildProgram(device, plan, kernelFor, pipelineFor) {
       new Uint32Array(params, 32, copyRankLimit).set(step.shape);
       new Int32Array(params, 64, copyRankLimit).set(step.srcStride);
       new Int32Array(params, 96, copyRankLimit).set(step.dstStride);
-      passes.push({ pipeline, bindGroup: bind(pipeline, [uniform(new Uint8Array(params)), buffers[step.src], buffers[step.dst]]), groups });
+      passes.push({ pipeline, bindGroup: bind(pipeline, [uniform(new Uint8Array(params)), buffers[step.src], buffers[step.dst]]), groups, label: `copy rank ${step.shape.length} ${step.size}` });
     } else if (step.kind === 'fill') {
       const pipeline = pipelineFor(fillSource);
       const { groups, width } = flatDispatch(step.size);
       const params = new ArrayBuffer(16);
       new Uint32Array(params).set([step.size, width, 0, 0]);
       new Float32Array(params, 8, 1)[0] = step.value;
-      passes.push({ pipeline, bindGroup: bind(pipeline, [uniform(new Uint8Array(params)), buffers[step.dst]]), groups });
+      passes.push({ pipeline, bindGroup: bind(pipeline, [uniform(new Uint8Array(params)), buffers[step.dst]]), groups, label: `fill ${step.size}` });
     } else {
       throw new Error(`device program: unknown step kind ${step.kind}`);
     }
@@ -134,15 +134,36 @@ export async function buildProgram(device, plan, kernelFor, pipelineFor) {
   return { passes, reads, staging, inputs, destroy: () => made.forEach((created) => created.destroy()) };
 }
 
-/** One call: uploads `values` (one per plan input), runs every pass in one submit, reads all outputs back with one mapAsync. */
-export async function runProgram(device, program, values, countReadBack) {
+function dispatch(pass, { pipeline, bindGroup, groups }) {
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+}
+
+/**
+ * One call: uploads `values` (one per plan input), runs every dispatch in one submit, reads all outputs
+ * back with one mapAsync. With `profile`, each dispatch is submitted alone and waited for instead, and
+ * the reply adds each one's label and milliseconds (each then also pays a submit and a wait).
+ */
+export async function runProgram(device, program, values, countReadBack, profile = false) {
   values.forEach((data, i) => device.queue.writeBuffer(program.inputs[i], 0, data));
-  const encoder = device.createCommandEncoder();
-  for (const { pipeline, bindGroup, groups } of program.passes) {
+  const times = profile ? [] : null;
+  let encoder = device.createCommandEncoder();
+  if (times) {
+    for (const step of program.passes) {
+      const pass = encoder.beginComputePass();
+      dispatch(pass, step);
+      pass.end();
+      const start = performance.now();
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      times.push({ label: step.label, ms: performance.now() - start });
+      encoder = device.createCommandEncoder();
+    }
+  } else {
+    // one compute pass for every dispatch: WebGPU makes each dispatch see the writes of those before it
     const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
+    for (const step of program.passes) dispatch(pass, step);
     pass.end();
   }
   for (const { buffer, offset, length } of program.reads) encoder.copyBufferToBuffer(buffer, 0, program.staging, offset, align(length * 4));
@@ -152,5 +173,5 @@ export async function runProgram(device, program, values, countReadBack) {
   const mapped = program.staging.getMappedRange();
   const outputs = program.reads.map(({ offset, length }) => new Float32Array(mapped.slice(offset, offset + length * 4)));
   program.staging.unmap();
-  return outputs;
+  return { outputs, times };
 }

@@ -169,8 +169,8 @@ channel.onRequest(async (message) => {
       reply({ ok: true, value: null });
     } else if (message.kind === 'runProgram') {
       const { device } = await WebGPUContext.acquire();
-      const outputs = await runProgram(device, programs.get(message.id), message.inputs, countReadBack);
-      reply({ ok: true, value: outputs }, outputs.map((out) => out.buffer));
+      const run = await runProgram(device, programs.get(message.id), message.inputs, countReadBack, message.profile);
+      reply({ ok: true, value: run }, run.outputs.map((out) => out.buffer));
     } else if (message.kind === 'forgetProgram') {
       programs.get(message.id)?.destroy();
       programs.delete(message.id);

@@ -28,8 +28,12 @@ interface Transport {
   terminate(): void;
 }
 
+/** How long a raised flag's reply may take to show on the port. */
+const portGraceMs = 1000;
+
 class NodeTransport implements Transport {
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  /** [0] the reply flag; [1] never set, waited on to pause. */
+  private readonly flag = new Int32Array(new SharedArrayBuffer(8));
   private readonly worker: WorkerThreads.Worker;
   private readonly replies: WorkerThreads.MessagePort;
 
@@ -51,7 +55,13 @@ class NodeTransport implements Transport {
     Atomics.store(this.flag, 0, 0);
     this.worker.postMessage(message);
     if (Atomics.wait(this.flag, 0, 0, timeoutMs) === 'timed-out') return undefined;
-    const received = this.threads.receiveMessageOnPort(this.replies);
+    let received = this.threads.receiveMessageOnPort(this.replies);
+    // seen once under load (a training step's op, 4 other processes on 2 cores): the flag was up and the
+    // port still empty, so the reply is given a moment to arrive before the call fails
+    for (let pause = 0; !received && pause < portGraceMs; pause++) {
+      Atomics.wait(this.flag, 1, 0, 1);
+      received = this.threads.receiveMessageOnPort(this.replies);
+    }
     if (!received) throw new Error('the WebGPU device thread woke the caller without a reply');
     return received.message as Reply;
   }

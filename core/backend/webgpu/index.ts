@@ -14,6 +14,7 @@ import { isNode } from '../../platform/node-builtin.js';
 import { ReferenceBackend } from '../reference.js';
 import { type AdapterInfo, type DeviceThread, openDeviceThread } from './device.js';
 import { type LoweredProgram, ProgramRefusal, lowerProgram, withArgumentTypes } from './program-lowering.js';
+import { type PassTime, PassProfile, passProfileWanted } from './program-profile.js';
 import { wgslKernels } from './wgsl-kernels.js';
 
 /** Debian's chromium package ships SwiftShader, a Vulkan driver on the CPU that Dawn accepts. */
@@ -43,6 +44,8 @@ export class WebgpuBackend implements Backend {
   /** Each jit program's device build (its id on the device thread), or why it runs op by op. */
   private readonly programs = new WeakMap<Program, { readonly id: number; readonly lowered: LoweredProgram } | { readonly refused: string }>();
   private nextProgramId = 0;
+  /** Per-pass times of device programs, when `TAPEGRAD_WEBGPU_PROFILE=1` (program-profile.ts). */
+  private readonly passProfile: PassProfile | null = passProfileWanted() ? new PassProfile() : null;
   /** Lets the device thread free a program's buffers once the program is gone. */
   private readonly programsGone = new FinalizationRegistry<number>((id) => {
     try {
@@ -61,6 +64,8 @@ export class WebgpuBackend implements Backend {
       throw new BackendError(`webgpu: no WebGPU adapter answered (${(error as Error).message})${setupHint()}`);
     }
     this.device = device;
+    const profile = this.passProfile;
+    if (profile && isNode) process.once('exit', () => console.error(profile.summary()));
   }
 
   run(call: KernelCall): KernelRun {
@@ -118,7 +123,8 @@ export class WebgpuBackend implements Backend {
       // a view of a larger buffer would post all of that buffer
       return data.byteLength === data.buffer.byteLength ? data : data.slice();
     });
-    const readBack = this.device.call({ kind: 'runProgram', id, inputs: uploads }) as Float32Array[];
+    const { outputs: readBack, times } = this.device.call({ kind: 'runProgram', id, inputs: uploads, profile: this.passProfile !== null }) as { outputs: Float32Array[]; times: PassTime[] | null };
+    if (times) this.passProfile!.add(id, times);
     return lowered.results.map((source) => {
       if ('readBack' in source) return new Tensor(ndarray(readBack[source.readBack], [...source.shape]));
       return 'slot' in source ? values[source.slot]! : source.constant;

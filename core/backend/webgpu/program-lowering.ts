@@ -31,7 +31,7 @@ export class ProgramRefusal extends Error {}
 
 export type DeviceStep =
   | { readonly kind: 'kernel'; readonly op: string; readonly key: string; readonly source: string; readonly helperSources: readonly string[]; readonly constants: Readonly<Record<string, number>>; readonly argLengths: readonly number[]; readonly size: number; readonly args: readonly number[]; readonly out: number }
-  | { readonly kind: 'wgsl'; readonly source: string; readonly uniforms: readonly number[]; readonly workgroups: readonly number[]; readonly args: readonly number[]; readonly out: number }
+  | { readonly kind: 'wgsl'; readonly op: string; readonly constants: Readonly<Record<string, number>>; readonly size: number; readonly source: string; readonly uniforms: readonly number[]; readonly workgroups: readonly number[]; readonly args: readonly number[]; readonly out: number }
   | { readonly kind: 'copy'; readonly src: number; readonly dst: number; readonly size: number; readonly shape: readonly number[]; readonly srcStride: readonly number[]; readonly srcOffset: number; readonly dstStride: readonly number[]; readonly dstOffset: number }
   | { readonly kind: 'fill'; readonly dst: number; readonly size: number; readonly value: number };
 
@@ -279,7 +279,7 @@ function lowerInstruction(instruction: Instruction, views: readonly DeviceView[]
   const constants = forward.constants ?? {};
   const own = wgslKernels[op.name as OpName];
   if (own) {
-    emit.steps.push({ kind: 'wgsl', source: own.source(constants, bound.length), uniforms: own.uniforms(constants, size), workgroups: own.workgroups(constants, size), args: bound, out: out.buffer });
+    emit.steps.push({ kind: 'wgsl', op: op.name, constants, size, source: own.source(constants, bound.length), uniforms: own.uniforms(constants, size), workgroups: own.workgroups(constants, size), args: bound, out: out.buffer });
   } else {
     const argLengths = args.map((view) => sizeOf(view.shape));
     if (argLengths.some((n) => n === 0)) throw new ProgramRefusal(`${op.name} reads an empty tensor`);

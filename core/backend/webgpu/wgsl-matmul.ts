@@ -1,72 +1,140 @@
-import type { WgslKernel } from './wgsl-kernel.js';
+/**
+ * The batched matrix product in WGSL: C = A·B per batch entry, A m×k and B k×n, each stored row-major
+ * as it is or transposed (`transposeA`: a holds Aᵀ, k×m; `transposeB`: b holds Bᵀ, n×k), so a backward
+ * pass needs no transposing copies. Each output is the float32 sum over k in ascending order.
+ *
+ * One invocation computes an R×C block of one batch entry's output, and the invocations run flat over
+ * batch × row blocks × column blocks: a tiny batched product (the attention's 17×16×17 or 5×16×5 per
+ * head) gets as many invocations as it has blocks, where a 2-D tile per batch entry left most of them
+ * idle. Shapes are baked into the shader as constants (the source is per shape anyway), and an
+ * operand whose contiguous run (a row of B, a column of A, or k) is a multiple of 4 is read as vec4s.
+ * Blocks past the matrix's edge compute on whatever in-bounds storage they read (WebGPU clamps or
+ * zeroes out-of-bounds reads) and write nothing. No workgroup memory: SwiftShader's barriers are slow.
+ */
+import { type WgslKernel, flatDispatch, flatGroup } from './wgsl-kernel.js';
 
-/** Output rows and columns per workgroup: 8 threads × 4 elements each way. */
-const matmulTile = 32;
+interface MatmulShape {
+  readonly m: number;
+  readonly k: number;
+  readonly n: number;
+  readonly transposeA: boolean;
+  readonly transposeB: boolean;
+}
+
+/** How one invocation reads its operands and how large its block is. */
+export interface MatmulBlocking {
+  readonly rows: number;
+  readonly cols: number;
+  /** 'rows': one vec4 holds A's 4 block rows at one p (Aᵀ stored, m % 4 = 0); 'depth': A's row at p…p+3 (A stored, k % 4 = 0). */
+  readonly vectorA: 'none' | 'rows' | 'depth';
+  /** 'cols': one vec4 holds B's 4 block columns at one p (B stored, n % 4 = 0); 'depth': B's column at p…p+3 (Bᵀ stored, k % 4 = 0). */
+  readonly vectorB: 'none' | 'cols' | 'depth';
+}
+
+function shapeOf(constants: Readonly<Record<string, number>>, size?: number): MatmulShape & { batch: number } {
+  const { m, k, n } = constants;
+  return { m, k, n, transposeA: constants.transposeA === 1, transposeB: constants.transposeB === 1, batch: size === undefined ? 1 : size / (m * n) };
+}
 
 /**
- * (batch, m, k) × (batch, k, n), either operand row-major or given transposed (`transposeA`: each A
- * stored k × m; `transposeB`: each B stored n × k): each thread computes a 4×4 block of the output (a workgroup of 8×8
- * threads a 32×32 tile), so each value read from storage serves four products instead of one. Edge
- * blocks read clamped rows and columns and write only their own elements. Sums run in the order of k,
- * as in the kernel function. Measured on SwiftShader (2 shared cores), 256³: gpu.js's kernel function
- * 350-600 ms, a 32×32 workgroup-memory tiling 165-200 ms (SwiftShader's barriers are slow), this 36-78 ms.
+ * The block each invocation computes, at most wantRows × wantCols (smaller where the matrix is). 8×8 (64
+ * products per 16 values read) measured fastest on SwiftShader (bench/wgsl-matmul.ts; docs/webgpu.md).
  */
-export const matmul: WgslKernel = {
-  source: () => /* wgsl */ `
-struct Dims { m : u32, k : u32, n : u32, pad : u32, aRow : u32, aStep : u32, bStep : u32, bColumn : u32 }
+export function matmulBlocking({ m, k, n, transposeA, transposeB }: MatmulShape, wantRows = 8, wantCols = 8): MatmulBlocking {
+  const rows = Math.min(wantRows, m);
+  const cols = Math.min(wantCols, n);
+  const vectorA = transposeA ? (rows % 4 === 0 && m % 4 === 0 ? 'rows' : 'none') : k % 4 === 0 ? 'depth' : 'none';
+  const vectorB = transposeB ? (k % 4 === 0 ? 'depth' : 'none') : cols % 4 === 0 && n % 4 === 0 ? 'cols' : 'none';
+  return { rows, cols, vectorA, vectorB };
+}
+
+const range = (count: number) => Array.from({ length: count }, (_, i) => i);
+
+export function matmulSource(shape: MatmulShape, blocking: MatmulBlocking): string {
+  const { m, k, n, transposeA, transposeB } = shape;
+  const { rows, cols, vectorA, vectorB } = blocking;
+  const depthStep = vectorA === 'depth' || vectorB === 'depth' ? 4 : 1;
+  const lines: string[] = [];
+  // vec4s along k are loaded once a step of p (p…p+depthStep−1); then each p in order: its loads, its products
+  if (vectorA === 'depth') for (const r of range(rows)) lines.push(`    let aRow${r} = a[(aRowStart${r} + p) / 4u];`);
+  if (vectorB === 'depth') for (const c of range(cols)) lines.push(`    let bCol${c} = b[(bColStart${c} + p) / 4u];`);
+  for (const q of range(depthStep)) {
+    const at = q === 0 ? 'p' : `p + ${q}u`;
+    if (vectorA === 'rows') for (const v of range(rows / 4)) lines.push(`    let aRows${v}_${q} = a[(aColumn + (${at}) * M) / 4u + ${v}u];`);
+    if (vectorB === 'cols') for (const v of range(cols / 4)) lines.push(`    let bCols${v}_${q} = b[(bRow + (${at}) * N) / 4u + ${v}u];`);
+    const aValue = (r: number) => {
+      if (vectorA === 'rows') return `aRows${r >> 2}_${q}[${r & 3}]`;
+      if (vectorA === 'depth') return `aRow${r}[${q}]`;
+      return transposeA ? `a[aColumn + (${at}) * M + ${r}u]` : `a[aRowStart${r} + ${at}]`;
+    };
+    const bValue = (c: number) => {
+      if (vectorB === 'cols') return `bCols${c >> 2}_${q}[${c & 3}]`;
+      if (vectorB === 'depth') return `bCol${c}[${q}]`;
+      return transposeB ? `b[bColStart${c} + ${at}]` : `b[bRow + (${at}) * N + ${c}u]`;
+    };
+    for (const r of range(rows)) lines.push(`    let a${r}_${q} = ${aValue(r)};`);
+    for (const c of range(cols)) lines.push(`    let b${c}_${q} = ${bValue(c)};`);
+    for (const r of range(rows)) lines.push(`   ${range(cols).map((c) => ` t${r}_${c} += a${r}_${q} * b${c}_${q};`).join('')}`);
+  }
+  const starts: string[] = [];
+  if (!transposeA) for (const r of range(rows)) starts.push(`  let aRowStart${r} = aBase + (row0 + ${r}u) * K;`);
+  else starts.push('  let aColumn = aBase + row0;');
+  if (transposeB) for (const c of range(cols)) starts.push(`  let bColStart${c} = bBase + (col0 + ${c}u) * K;`);
+  else starts.push('  let bRow = bBase + col0;');
+  const element = (vector: boolean) => (vector ? 'vec4<f32>' : 'f32');
+  return /* wgsl */ `
+struct Dims { blocks : u32, width : u32, pad0 : u32, pad1 : u32 }
 @group(0) @binding(0) var<uniform> dims : Dims;
-@group(0) @binding(1) var<storage, read> a : array<f32>;
-@group(0) @binding(2) var<storage, read> b : array<f32>;
+@group(0) @binding(1) var<storage, read> a : array<${element(vectorA !== 'none')}>;
+@group(0) @binding(2) var<storage, read> b : array<${element(vectorB !== 'none')}>;
 @group(0) @binding(3) var<storage, read_write> c : array<f32>;
-const TILE : u32 = ${matmulTile}u;
+const M : u32 = ${m}u;
+const K : u32 = ${k}u;
+const N : u32 = ${n}u;
+const ROW_BLOCKS : u32 = ${Math.ceil(m / rows)}u;
+const COL_BLOCKS : u32 = ${Math.ceil(n / cols)}u;
 
-@compute @workgroup_size(8, 8, 1)
-fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_id) local : vec3<u32>) {
-  let m = dims.m;
-  let k = dims.k;
-  let n = dims.n;
-  let row0 = group.y * TILE;
-  let col0 = group.x * TILE;
-  let aBase = group.z * m * k;
-  let bBase = group.z * k * n;
-  var total : array<f32, 16>;
-  let rowBase = row0 + local.y * 4u;
-  let colBase = col0 + local.x * 4u;
-  let r0 = aBase + min(rowBase, m - 1u) * dims.aRow;
-  let r1 = aBase + min(rowBase + 1u, m - 1u) * dims.aRow;
-  let r2 = aBase + min(rowBase + 2u, m - 1u) * dims.aRow;
-  let r3 = aBase + min(rowBase + 3u, m - 1u) * dims.aRow;
-  let c0 = bBase + min(colBase, n - 1u) * dims.bColumn;
-  let c1 = bBase + min(colBase + 1u, n - 1u) * dims.bColumn;
-  let c2 = bBase + min(colBase + 2u, n - 1u) * dims.bColumn;
-  let c3 = bBase + min(colBase + 3u, n - 1u) * dims.bColumn;
-  for (var p = 0u; p < k; p++) {
-    let bStep = p * dims.bStep;
-    let b0 = b[c0 + bStep];
-    let b1 = b[c1 + bStep];
-    let b2 = b[c2 + bStep];
-    let b3 = b[c3 + bStep];
-    let aStep = p * dims.aStep;
-    let a0 = a[r0 + aStep];
-    let a1 = a[r1 + aStep];
-    let a2 = a[r2 + aStep];
-    let a3 = a[r3 + aStep];
-    total[0] += a0 * b0; total[1] += a0 * b1; total[2] += a0 * b2; total[3] += a0 * b3;
-    total[4] += a1 * b0; total[5] += a1 * b1; total[6] += a1 * b2; total[7] += a1 * b3;
-    total[8] += a2 * b0; total[9] += a2 * b1; total[10] += a2 * b2; total[11] += a2 * b3;
-    total[12] += a3 * b0; total[13] += a3 * b1; total[14] += a3 * b2; total[15] += a3 * b3;
+@compute @workgroup_size(${flatGroup}, 1, 1)
+fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+  let block = id.y * dims.width + id.x;
+  if (block >= dims.blocks) { return; }
+  let batch = block / (ROW_BLOCKS * COL_BLOCKS);
+  let inBatch = block - batch * (ROW_BLOCKS * COL_BLOCKS);
+  let rowBlock = inBatch / COL_BLOCKS;
+  let row0 = rowBlock * ${rows}u;
+  let col0 = (inBatch - rowBlock * COL_BLOCKS) * ${cols}u;
+  let aBase = batch * M * K;
+  let bBase = batch * K * N;
+${starts.join('\n')}
+${range(rows).map((r) => `  var ${range(cols).map((c) => `t${r}_${c}`).join(' = 0.0;\n  var ')} = 0.0;`).join('\n')}
+  for (var p = 0u; p < K; p += ${depthStep}u) {
+${lines.join('\n')}
   }
-  let cBase = group.z * m * n;
-  for (var i = 0u; i < 4u; i++) {
-    let row = row0 + local.y * 4u + i;
-    for (var j = 0u; j < 4u; j++) {
-      let col = col0 + local.x * 4u + j;
-      if (row < m && col < n) { c[cBase + row * n + col] = total[i * 4u + j]; }
-    }
-  }
-}`,
-  // strides of A along its rows and along k, of B along k and along its columns: row-major, or transposed
-  uniforms: ({ m, k, n, transposeA, transposeB }) => [m, k, n, 0, ...(transposeA > 0 ? [1, m] : [k, 1]), ...(transposeB > 0 ? [1, k] : [n, 1])],
-  workgroups: ({ m, n }, size) => [Math.ceil(n / matmulTile), Math.ceil(m / matmulTile), size / (m * n)],
-};
+  let cBase = batch * M * N;
+${range(rows)
+  .flatMap((r) => range(cols).map((c) => `  if (row0 + ${r}u < M && col0 + ${c}u < N) { c[cBase + (row0 + ${r}u) * N + col0 + ${c}u] = t${r}_${c}; }`))
+  .join('\n')}
+}`;
+}
 
+/** The kernel with blocks of up to wantRows × wantCols outputs. */
+export function matmulKernel(wantRows = 8, wantCols = 8): WgslKernel {
+  const blocksOf = (constants: Readonly<Record<string, number>>, size: number) => {
+    const shape = shapeOf(constants, size);
+    const { rows, cols } = matmulBlocking(shape, wantRows, wantCols);
+    return shape.batch * Math.ceil(shape.m / rows) * Math.ceil(shape.n / cols);
+  };
+  return {
+    source: (constants) => {
+      const shape = shapeOf(constants);
+      return matmulSource(shape, matmulBlocking(shape, wantRows, wantCols));
+    },
+    uniforms: (constants, size) => {
+      const blocks = blocksOf(constants, size);
+      return [blocks, flatDispatch(blocks).width, 0, 0];
+    },
+    workgroups: (constants, size) => flatDispatch(blocksOf(constants, size)).groups,
+  };
+}
+
+export const matmul = matmulKernel();
